@@ -1,0 +1,31 @@
+/**
+ * Request validation at the edge: every body and query is checked against a schema declared next
+ * to its handler. A body that is JSON but of the wrong shape is M_BAD_JSON; a missing required
+ * field is M_MISSING_PARAM; a bad query value is M_INVALID_PARAM.
+ */
+import { z } from 'zod';
+import { MatrixError, badJson } from '../../errors.ts';
+
+function describe(issues: z.core.$ZodIssue[]): string {
+  return issues
+    .slice(0, 3)
+    .map((i) => (i.path.length > 0 ? `${i.path.join('.')}: ${i.message}` : i.message))
+    .join('; ');
+}
+
+export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.infer<S> {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    throw badJson('Content must be a JSON object.');
+  }
+  const r = schema.safeParse(body);
+  if (r.success) return r.data;
+  const missing = r.error.issues.find((i) => i.code === 'invalid_type' && (i as { input?: unknown }).input === undefined);
+  if (missing) throw new MatrixError(400, 'M_MISSING_PARAM', `Missing parameter: ${missing.path.join('.')}`);
+  throw badJson(describe(r.error.issues));
+}
+
+export function parseQuery<S extends z.ZodType>(schema: S, query: unknown): z.infer<S> {
+  const r = schema.safeParse(query);
+  if (r.success) return r.data;
+  throw new MatrixError(400, 'M_INVALID_PARAM', describe(r.error.issues));
+}

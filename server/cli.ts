@@ -1,0 +1,53 @@
+/**
+ * Headless entry: flags → settings → homeserver. SIGINT/SIGTERM stop it cleanly (stop accepting,
+ * finish in-flight requests, flush storage) and exit 0.
+ */
+import { HELP, parseCliArgs } from './config/cli-args.ts';
+import { createHomeserver } from './homeserver.ts';
+
+async function main(): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseCliArgs(process.argv.slice(2));
+  } catch (e) {
+    process.stderr.write(`hearth: ${(e as Error).message}\n\nRun with --help to see the flags.\n`);
+    return 2;
+  }
+  if (parsed.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const overrides = parsed.configFile ? [parsed.configFile, parsed.settings] : [parsed.settings];
+  let hs;
+  try {
+    hs = await createHomeserver({ overrides });
+    await hs.start();
+  } catch (e) {
+    process.stderr.write(`hearth: could not start: ${(e as Error).message}\n`);
+    return 1;
+  }
+  process.stdout.write(`Hearth is running. Server name: ${hs.settings.serverName}\n`);
+  process.stdout.write(`Client API: ${hs.urls.client}\n`);
+  if (hs.urls.federation) process.stdout.write(`Federation (TLS): ${hs.urls.federation}\n`);
+  process.stdout.write('Press Ctrl+C to stop.\n');
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const onSignal = (sig: string): void => {
+      if (stopping) return;
+      stopping = true;
+      hs.log.info(`${sig} received, shutting down`);
+      hs.stop().then(
+        () => resolve(0),
+        (e: unknown) => {
+          process.stderr.write(`hearth: error while stopping: ${(e as Error).message}\n`);
+          resolve(1);
+        },
+      );
+    };
+    process.on('SIGINT', () => onSignal('SIGINT'));
+    process.on('SIGTERM', () => onSignal('SIGTERM'));
+  });
+}
+
+main().then((code) => process.exit(code));

@@ -1,0 +1,56 @@
+/**
+ * Starts a real Hearth on 127.0.0.1 with a random port and a fresh temporary data folder, and
+ * offers small helpers over real HTTP. Tests use this, never mocks.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createHomeserver, type Homeserver } from '../homeserver.ts';
+import type { PartialSettings } from '../config/settings.ts';
+
+export interface TestServer {
+  hs: Homeserver;
+  url: string;
+  dataDir: string;
+  /** fetch relative to the client URL; JSON in and out. */
+  request(method: string, path: string, opts?: { body?: unknown; rawBody?: string; token?: string; headers?: Record<string, string> }): Promise<{ status: number; json: any; headers: Headers }>;
+  close(opts?: { keepData?: boolean }): Promise<void>;
+}
+
+export async function startTestServer(settings: PartialSettings = {}): Promise<TestServer> {
+  const dataDir = settings.dataDir ?? mkdtempSync(join(tmpdir(), 'hearth-test-'));
+  const hs = await createHomeserver({
+    overrides: [{ serverName: 'localhost', listen: { host: '127.0.0.1', port: 0 }, logLevel: 'warn', ...settings, dataDir }],
+    logSink: process.env.HEARTH_TEST_LOG ? undefined : () => {},
+  });
+  await hs.start();
+  const url = hs.urls.client;
+  return {
+    hs,
+    url,
+    dataDir,
+    async request(method, path, opts = {}) {
+      const headers: Record<string, string> = { ...opts.headers };
+      if (opts.token) headers.Authorization = `Bearer ${opts.token}`;
+      let body: string | undefined;
+      if (opts.rawBody !== undefined) body = opts.rawBody;
+      else if (opts.body !== undefined) {
+        body = JSON.stringify(opts.body);
+        headers['Content-Type'] ??= 'application/json';
+      }
+      const res = await fetch(url + path, { method, headers, body });
+      const text = await res.text();
+      let json: unknown = undefined;
+      try {
+        json = text ? JSON.parse(text) : undefined;
+      } catch {
+        json = text;
+      }
+      return { status: res.status, json, headers: res.headers };
+    },
+    async close(opts = {}) {
+      await hs.stop();
+      if (!opts.keepData && !settings.dataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
