@@ -26,6 +26,11 @@ async function main(): Promise<number> {
     process.stderr.write(`hearth: could not start: ${(e as Error).message}\n`);
     return 1;
   }
+  // A stray rejection in background work (a push, a federation retry) must not take the family's
+  // server down: log it and keep serving.
+  process.on('unhandledRejection', (reason) => {
+    hs.log.error('unhandled rejection in background work', { error: reason instanceof Error ? reason.stack : String(reason) });
+  });
   process.stdout.write(`Hearth is running. Server name: ${hs.settings.serverName}\n`);
   process.stdout.write(`Client API: ${hs.urls.client}\n`);
   if (hs.urls.federation) process.stdout.write(`Federation (TLS): ${hs.urls.federation}\n`);

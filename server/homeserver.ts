@@ -8,6 +8,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo, Socket } from 'node:net';
 import { createApp } from './api/http/app.ts';
+import * as discovery from './api/client/discovery.ts';
 import { DEFAULT_SETTINGS, mergeSettings, STORED_SETTING_KEYS, type PartialSettings, type Settings } from './config/settings.ts';
 import { createLogger, type Logger } from './logger.ts';
 import type { Database } from './storage/storage.ts';
@@ -109,9 +110,11 @@ export async function createHomeserver(opts: HomeserverOptions): Promise<Homeser
         const { app } = createApp({
           log,
           maxJsonBodyBytes: settings.maxJsonBodyBytes,
-          discovery: {
-            publicBaseUrl: () => publicBaseUrl ?? urls.client,
-            unstableFeatures: () => ({}),
+          mount: (r) => {
+            discovery.register(r, {
+              publicBaseUrl: () => publicBaseUrl ?? urls.client,
+              unstableFeatures: () => ({}),
+            });
           },
         });
 

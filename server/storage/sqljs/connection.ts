@@ -1,0 +1,311 @@
+// The one place that talks to a sql.js database: prepared-statement cache, row shaping,
+// transactions, and the rules that keep journal replay deterministic (statements in a write
+// transaction may not read the clock or a random source; reads outside a transaction may not
+// change anything, enforced by SQLite's query_only).
+import initSqlJs from 'sql.js';
+import { createRequire } from 'node:module';
+import type { SqlParam, SqlReader, SqlRow, SqlWriter } from '../storage.ts';
+import type { JournalParam, JournalStatement } from './journal.ts';
+
+type SqlJsStatic = initSqlJs.SqlJsStatic;
+type SqlJsDatabase = initSqlJs.Database;
+type SqlJsStatement = initSqlJs.Statement;
+
+let sqlJs: Promise<SqlJsStatic> | null = null;
+
+/** The wasm module is immutable and shared; each Database still gets its own connection. */
+export function loadSqlJs(): Promise<SqlJsStatic> {
+  const require = createRequire(import.meta.url);
+  sqlJs ??= initSqlJs({ locateFile: (file: string) => require.resolve(`sql.js/dist/${file}`) });
+  return sqlJs;
+}
+
+// Non-deterministic SQL: replaying it after a crash would give a different database.
+const FORBIDDEN: Array<[RegExp, string]> = [
+  [/\b(random|randomblob)\s*\(/i, 'random()/randomblob()'],
+  [/'now'/i, "'now'"],
+  [/\bcurrent_(timestamp|date|time)\b/i, 'CURRENT_TIMESTAMP/CURRENT_DATE/CURRENT_TIME'],
+  [/\b(datetime|date|time|julianday|unixepoch)\s*\(\s*\)/i, 'a date/time function without arguments (it means now)'],
+  [/\bstrftime\s*\(\s*'[^']*'\s*\)/i, 'strftime() without a time value (it means now)'],
+  // FAIL/ROLLBACK conflict modes keep or undo work mid-transaction in ways a replay cannot repeat.
+  [/\bor\s+(fail|rollback)\b/i, 'OR FAIL/OR ROLLBACK'],
+  [/^\s*(begin|commit|end|rollback|savepoint|release)\b/i, 'transaction control (write() owns the transaction)'],
+  [/^\s*(attach|detach|vacuum)\b/i, 'ATTACH/DETACH/VACUUM'],
+];
+
+export function nondeterminismIn(sql: string): string | null {
+  for (const [re, what] of FORBIDDEN) if (re.test(sql)) return what;
+  return null;
+}
+
+/** Statements inside write() whose text cannot modify data need not be journaled. */
+function isPureRead(sql: string): boolean {
+  if (/^\s*(select|values)\b/i.test(sql)) return true;
+  return /^\s*with\b/i.test(sql) && !/\b(insert|update|delete|replace)\b/i.test(sql);
+}
+
+function normalizeParams(params: SqlParam[] | undefined): JournalParam[] {
+  if (!params || params.length === 0) return [];
+  const out: JournalParam[] = new Array(params.length);
+  for (let i = 0; i < params.length; i++) {
+    const p = params[i];
+    switch (typeof p) {
+      case 'string':
+        out[i] = p;
+        break;
+      case 'number':
+        // JSON cannot carry NaN/Infinity, so the journal could not replay them faithfully.
+        if (!Number.isFinite(p)) throw new TypeError(`SQL parameter ${i + 1} is ${p}; only finite numbers can be stored`);
+        out[i] = p;
+        break;
+      case 'boolean':
+        out[i] = p ? 1 : 0;
+        break;
+      case 'bigint':
+        out[i] = p >= BigInt(Number.MIN_SAFE_INTEGER) && p <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(p) : p;
+        break;
+      default:
+        if (p === null || p instanceof Uint8Array) {
+          out[i] = p;
+          break;
+        }
+        throw new TypeError(`SQL parameter ${i + 1} has unsupported type ${p === undefined ? 'undefined' : typeof p}`);
+    }
+  }
+  return out;
+}
+
+interface CachedStatement {
+  stmt: SqlJsStatement;
+  /** null when the SQL may be journaled; otherwise what makes it non-deterministic. */
+  forbidden: string | null | undefined;
+  pureRead: boolean;
+}
+
+const STATEMENT_CACHE_SIZE = 500;
+
+export interface TransactionResult<T> {
+  result: T;
+  statements: JournalStatement[];
+}
+
+/** Engine-internal writer: migrations also need to run a multi-statement script. */
+export interface ScriptWriter extends SqlWriter {
+  runScript(sql: string): void;
+}
+
+export class Connection {
+  private readonly cache = new Map<string, CachedStatement>();
+  private inTransaction = false;
+
+  constructor(private readonly db: SqlJsDatabase) {
+    // Durability is the journal's job, so SQLite's own rollback journal can live in memory.
+    db.exec('PRAGMA journal_mode = MEMORY; PRAGMA synchronous = OFF; PRAGMA foreign_keys = ON; PRAGMA query_only = 1');
+  }
+
+  private statement(sql: string): CachedStatement {
+    let entry = this.cache.get(sql);
+    if (entry) {
+      // Re-insert so the Map's order is least recently used first.
+      this.cache.delete(sql);
+      this.cache.set(sql, entry);
+      return entry;
+    }
+    entry = { stmt: this.db.prepare(sql), forbidden: undefined, pureRead: isPureRead(sql) };
+    this.cache.set(sql, entry);
+    if (this.cache.size > STATEMENT_CACHE_SIZE) {
+      const [oldestSql, oldest] = this.cache.entries().next().value as [string, CachedStatement];
+      this.cache.delete(oldestSql);
+      oldest.stmt.free();
+    }
+    return entry;
+  }
+
+  private query(entry: CachedStatement, params: JournalParam[], limit: number): SqlRow[] {
+    const { stmt } = entry;
+    // sql.js binds bigint as text; INTEGER affinity turns it back into an exact integer.
+    if (params.length > 0) stmt.bind(params as initSqlJs.BindParams);
+    try {
+      const rows: SqlRow[] = [];
+      let names: string[] | null = null;
+      while (rows.length < limit && stmt.step()) {
+        const values = stmt.get();
+        names ??= stmt.getColumnNames();
+        const row: SqlRow = {};
+        for (let i = 0; i < names.length; i++) row[names[i]!] = values[i] as SqlRow[string];
+        rows.push(row);
+      }
+      return rows;
+    } finally {
+      stmt.reset();
+    }
+  }
+
+  private guard(entry: CachedStatement, sql: string): void {
+    if (entry.forbidden === undefined) entry.forbidden = nondeterminismIn(sql);
+    if (entry.forbidden !== null) {
+      throw new Error(
+        `SQL in a write transaction uses ${entry.forbidden}; pass times, ids and random values as parameters ` +
+          `so journal replay is deterministic: ${sql}`,
+      );
+    }
+  }
+
+  read<T>(fn: (r: SqlReader) => T): T {
+    let open = true;
+    const check = (): void => {
+      if (!open) throw new Error('SqlReader used after its read() callback returned');
+    };
+    const statement = (sql: string): CachedStatement => {
+      check();
+      const entry = this.statement(sql);
+      // Inside write() query_only is off, and what a reader changes would not be journaled.
+      if (this.inTransaction && !entry.pureRead) throw new Error(`read() inside write() may only SELECT: ${sql}`);
+      return entry;
+    };
+    const reader: SqlReader = {
+      all: (sql, params) => this.query(statement(sql), normalizeParams(params), Infinity),
+      get: (sql, params) => this.query(statement(sql), normalizeParams(params), 1)[0],
+    };
+    try {
+      return fn(reader);
+    } finally {
+      open = false;
+    }
+  }
+
+  /** Runs fn inside BEGIN/COMMIT; returns the statements to journal. Rolls back and rethrows on error. */
+  transaction<T>(fn: (w: ScriptWriter) => T): TransactionResult<T> {
+    if (this.inTransaction) throw new Error('write() cannot be nested inside another write()');
+    const statements: JournalStatement[] = [];
+    let open = true;
+    const check = (): void => {
+      if (!open) throw new Error('SqlWriter used after its write() callback returned');
+    };
+    const journaledQuery = (sql: string, params: SqlParam[] | undefined, limit: number): SqlRow[] => {
+      check();
+      const entry = this.statement(sql);
+      if (!entry.pureRead) this.guard(entry, sql);
+      const p = normalizeParams(params);
+      const rows = this.query(entry, p, limit);
+      // Only statements that succeeded are journaled: a failed one was rolled back by SQLite.
+      if (!entry.pureRead) statements.push([sql, p]);
+      return rows;
+    };
+    const run = (sql: string, params?: SqlParam[]): { changes: number; lastInsertRowid: number } => {
+      check();
+      const entry = this.statement(sql);
+      this.guard(entry, sql);
+      const p = normalizeParams(params);
+      const { stmt } = entry;
+      if (p.length > 0) stmt.bind(p as initSqlJs.BindParams);
+      try {
+        // SQLite makes all of a statement's changes in its first step, RETURNING included.
+        stmt.step();
+      } finally {
+        stmt.reset();
+      }
+      statements.push([sql, p]);
+      return { changes: this.db.getRowsModified(), lastInsertRowid: this.lastInsertRowid() };
+    };
+    const writer: ScriptWriter = {
+      all: (sql, params) => journaledQuery(sql, params, Infinity),
+      get: (sql, params) => journaledQuery(sql, params, 1)[0],
+      run,
+      runScript: (script) => {
+        check();
+        // SQLite's own parser splits the script; each statement is prepared only after the
+        // previous one ran, so later statements may use tables created earlier.
+        for (const stmt of this.db.iterateStatements(script)) {
+          const sql = stmt.getSQL().trim();
+          stmt.free();
+          run(sql);
+        }
+      },
+    };
+
+    this.inTransaction = true;
+    this.exec('PRAGMA query_only = 0');
+    this.exec('BEGIN');
+    try {
+      const result = fn(writer);
+      if (result !== null && typeof result === 'object' && typeof (result as { then?: unknown }).then === 'function') {
+        throw new Error('write() callback returned a promise; it must be synchronous (no await inside a transaction)');
+      }
+      this.exec('COMMIT');
+      return { result, statements };
+    } catch (err) {
+      this.rollbackQuietly();
+      throw err;
+    } finally {
+      open = false;
+      this.exec('PRAGMA query_only = 1');
+      this.inTransaction = false;
+    }
+  }
+
+  /** Re-applies journaled records; `records` must be in seq order. */
+  replay(statements: JournalStatement[], seq: number): void {
+    for (const [sql, params] of statements) {
+      const { stmt } = this.statement(sql);
+      try {
+        if (params.length > 0) stmt.bind(params as initSqlJs.BindParams);
+        stmt.step();
+      } catch (err) {
+        throw new Error(`journal replay failed at seq ${seq} (${(err as Error).message}): ${sql}`, { cause: err });
+      } finally {
+        stmt.reset();
+      }
+    }
+  }
+
+  beginReplay(): void {
+    this.exec('PRAGMA query_only = 0');
+    this.exec('BEGIN');
+  }
+
+  endReplay(ok: boolean): void {
+    if (ok) this.exec('COMMIT');
+    else this.rollbackQuietly();
+    this.exec('PRAGMA query_only = 1');
+  }
+
+  private lastInsertRowid(): number {
+    const { stmt } = this.statement('SELECT last_insert_rowid() AS id');
+    try {
+      stmt.step();
+      return stmt.get()[0] as number;
+    } finally {
+      stmt.reset();
+    }
+  }
+
+  private exec(sql: string): void {
+    const { stmt } = this.statement(sql);
+    try {
+      stmt.step();
+    } finally {
+      stmt.reset();
+    }
+  }
+
+  private rollbackQuietly(): void {
+    try {
+      this.exec('ROLLBACK');
+    } catch {
+      // SQLite may already have rolled back (e.g. after SQLITE_FULL); nothing is left to undo.
+    }
+  }
+
+  /** A consistent image of the database; synchronous, so it sits between two transactions. */
+  export(): Uint8Array {
+    if (this.inTransaction) throw new Error('cannot export inside a transaction');
+    return this.db.export();
+  }
+
+  close(): void {
+    for (const { stmt } of this.cache.values()) stmt.free();
+    this.cache.clear();
+    this.db.close();
+  }
+}
