@@ -31,6 +31,11 @@ export const settingsSchema = z.object({
   publicBaseUrl: z.string().url().optional(),
   federationEnabled: z.boolean(),
   federationAllowPrivateAddresses: z.boolean(),
+  /** TURN servers announced by /voip/turnServer (e.g. turn:turn.example.org:3478?transport=udp). */
+  turnUris: z.array(z.string()).optional(),
+  /** coturn's static-auth-secret: credentials are HMAC-SHA1 time-limited (use-auth-secret mode). */
+  turnSharedSecret: z.string().min(1).optional(),
+  turnUserLifetimeMs: z.number().int().positive().optional(),
   /** Largest JSON request body accepted (bytes). */
   maxJsonBodyBytes: z.number().int().positive(),
   /** Journal size that triggers a checkpoint (bytes). */
@@ -61,6 +66,9 @@ export const STORED_SETTING_KEYS = [
   'publicBaseUrl',
   'federationEnabled',
   'federationAllowPrivateAddresses',
+  'turnUris',
+  'turnSharedSecret',
+  'turnUserLifetimeMs',
 ] as const satisfies readonly (keyof Settings)[];
 
 /** Merges layers left to right (later wins) and validates the result. Throws a readable Error. */

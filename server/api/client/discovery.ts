@@ -27,3 +27,30 @@ export function register(r: ApiRouter, deps: DiscoveryDeps): void {
     },
   ]);
 }
+
+export interface CapabilitiesDeps {
+  auth: import('express').RequestHandler;
+  defaultRoomVersion(): string;
+  /** Room version id → 'stable' | 'unstable'. */
+  roomVersions(): Record<string, 'stable' | 'unstable'>;
+}
+
+/** Spec: client-server/capabilities.yaml. Only capabilities Hearth really honours are enabled. */
+export function registerCapabilities(r: ApiRouter, deps: CapabilitiesDeps): void {
+  r.client('GET', '/capabilities', [
+    deps.auth,
+    (_req, res) => {
+      res.json({
+        capabilities: {
+          'm.room_versions': { default: deps.defaultRoomVersion(), available: deps.roomVersions() },
+          'm.change_password': { enabled: true },
+          'm.set_displayname': { enabled: true },
+          'm.set_avatar_url': { enabled: true },
+          'm.3pid_changes': { enabled: false },
+          'm.get_login_token': { enabled: false },
+          'm.profile_fields': { enabled: true },
+        },
+      });
+    },
+  ]);
+}

@@ -17,9 +17,10 @@ export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.infe
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
     throw badJson('Content must be a JSON object.');
   }
-  const r = schema.safeParse(body);
+  // reportInput: zod 4 leaves `input` out of issues unless asked, and it tells missing from mistyped.
+  const r = schema.safeParse(body, { reportInput: true });
   if (r.success) return r.data;
-  const missing = r.error.issues.find((i) => i.code === 'invalid_type' && (i as { input?: unknown }).input === undefined);
+  const missing = r.error.issues.find((i) => i.code === 'invalid_type' && 'input' in i && i.input === undefined);
   if (missing) throw new MatrixError(400, 'M_MISSING_PARAM', `Missing parameter: ${missing.path.join('.')}`);
   throw badJson(describe(r.error.issues));
 }

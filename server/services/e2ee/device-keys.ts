@@ -1,0 +1,299 @@
+/**
+ * Device keys, one-time and fallback keys, and the device-list stream (spec: client-server
+ * keys.yaml: /keys/upload, /keys/query, /keys/claim, /keys/changes; end-to-end encryption module
+ * "Tracking the device list for a user" and "Extensions to /sync"). Implements sync's
+ * DeviceListSource. Remote users are not reachable yet: they are reported under `failures`
+ * (TODO issue 5: federation /user/keys/query and /user/keys/claim).
+ */
+import { MatrixError, invalidParam } from '../../errors.ts';
+import { verifyJsonSignatures } from '../../core/crypto/signing.ts';
+import { userIdServerName } from '../../core/ids.ts';
+import {
+  OneTimeKeyConflictError,
+  type ClaimRequest,
+  type E2eeStore,
+  type JsonObject,
+  type StoredSignature,
+  type UploadedKey,
+} from '../../storage/e2ee.ts';
+import type { Bus } from '../bus.ts';
+import type { DeviceListSource, SyncWindow } from '../sync/sources.ts';
+
+/** The accounts service's view of devices (UsersStore.listDevices fits). */
+export interface DeviceDirectory {
+  listDevices(userId: string): { deviceId: string; displayName: string | null }[];
+}
+
+/** What e2ee needs from rooms (RoomsReader fits). */
+export interface SharedRooms {
+  usersSharingRoomsWith(userId: string): Set<string>;
+  joinedMembers(roomId: string): string[];
+}
+
+export interface E2eeDeps {
+  store: E2eeStore;
+  serverName: string;
+  notifier: { notify(position: number, userIds: Iterable<string>): void };
+  rooms: SharedRooms;
+  devices: DeviceDirectory;
+  bus: Bus;
+  onError?: (message: string, err: unknown) => void;
+}
+
+export interface DeviceKeysUpload {
+  device_keys?: JsonObject;
+  one_time_keys?: Record<string, unknown>;
+  fallback_keys?: Record<string, unknown>;
+}
+
+export interface KeysQueryResult {
+  device_keys: Record<string, Record<string, JsonObject>>;
+  master_keys: Record<string, JsonObject>;
+  self_signing_keys: Record<string, JsonObject>;
+  user_signing_keys: Record<string, JsonObject>;
+  failures: Record<string, JsonObject>;
+}
+
+/** Announces a durable device-list change: wakes everyone who may care, tells other services. */
+export class DeviceListAnnouncer {
+  private publishing = false;
+
+  constructor(private readonly deps: E2eeDeps) {}
+
+  announce(userId: string, position: number, publish = true): void {
+    // A copy: the rooms reader's set may be its own cache.
+    const users = new Set(this.deps.rooms.usersSharingRoomsWith(userId));
+    users.add(userId);
+    this.deps.notifier.notify(position, users);
+    if (!publish) return;
+    this.publishing = true;
+    try {
+      this.deps.bus.publish('deviceListChanged', { userId, streamPosition: position });
+    } finally {
+      this.publishing = false;
+    }
+  }
+
+  /** True while our own deviceListChanged is being delivered (the bus is synchronous). */
+  get isPublishing(): boolean {
+    return this.publishing;
+  }
+}
+
+export class DeviceKeysService implements DeviceListSource {
+  readonly announcer: DeviceListAnnouncer;
+
+  constructor(private readonly deps: E2eeDeps) {
+    this.announcer = new DeviceListAnnouncer(deps);
+  }
+
+  /** Subscribes to device and membership changes made by other services. */
+  attach(): void {
+    const { bus } = this.deps;
+    bus.on('deviceListChanged', ({ userId }) => {
+      if (this.announcer.isPublishing) return;
+      this.background('device list change', this.onDevicesChanged(userId));
+    });
+    bus.on('eventPersisted', ({ pdu }) => {
+      if (pdu.type !== 'm.room.member' || typeof pdu.state_key !== 'string' || typeof pdu.room_id !== 'string') return;
+      const membership = (pdu.content as { membership?: unknown }).membership;
+      const kind = membership === 'join' ? 'join' : membership === 'leave' || membership === 'ban' ? 'leave' : undefined;
+      if (kind) this.background('membership change', this.onMembershipChanged(pdu.state_key, pdu.room_id, kind));
+    });
+  }
+
+  private background(what: string, p: Promise<void>): void {
+    p.catch((err: unknown) => this.deps.onError?.(`e2ee: recording ${what} failed`, err));
+  }
+
+  /** A device was added, renamed or removed by the accounts service: drop the e2ee data of
+   * devices that no longer exist, and record the change for sync. */
+  private async onDevicesChanged(userId: string): Promise<void> {
+    const { store, devices } = this.deps;
+    const live = new Set(devices.listDevices(userId).map((d) => d.deviceId));
+    const gone = store.devicesWithData(userId).filter((d) => !live.has(d));
+    let position: number;
+    if (gone.length > 0) {
+      position = 0;
+      for (const d of gone) position = await store.deleteDevice(userId, d);
+    } else {
+      position = await store.recordKeysChange(userId);
+    }
+    this.announcer.announce(userId, position, false);
+  }
+
+  private async onMembershipChanged(userId: string, roomId: string, kind: 'join' | 'leave'): Promise<void> {
+    const position = await this.deps.store.recordMembershipChange(userId, roomId, kind);
+    if (position === null) return;
+    const users = new Set(this.deps.rooms.joinedMembers(roomId));
+    users.add(userId);
+    for (const u of this.deps.rooms.usersSharingRoomsWith(userId)) users.add(u);
+    this.deps.notifier.notify(position, users);
+  }
+
+  // ---- POST /keys/upload ----
+
+  async upload(requester: { userId: string; deviceId: string }, body: DeviceKeysUpload): Promise<{ one_time_key_counts: Record<string, number> }> {
+    const { userId, deviceId } = requester;
+    if (body.device_keys !== undefined) checkDeviceKeys(body.device_keys, userId, deviceId);
+    const oneTimeKeys = splitKeys(body.one_time_keys ?? {}, 'one_time_keys');
+    const fallbackKeys = splitKeys(body.fallback_keys ?? {}, 'fallback_keys');
+    const algorithms = fallbackKeys.map((k) => k.algorithm);
+    if (new Set(algorithms).size !== algorithms.length) throw invalidParam('fallback_keys: at most one key per algorithm');
+    let result;
+    try {
+      result = await this.deps.store.uploadKeys({ userId, deviceId, deviceKeys: body.device_keys, oneTimeKeys, fallbackKeys });
+    } catch (e) {
+      if (e instanceof OneTimeKeyConflictError) throw invalidParam(`One time key ${e.keyId} already exists with different content`);
+      throw e;
+    }
+    if (result.position !== null) this.announcer.announce(userId, result.position);
+    // Clients look for signed_curve25519 explicitly; zero is a count worth reporting.
+    return { one_time_key_counts: { signed_curve25519: 0, ...result.oneTimeKeyCounts } };
+  }
+
+  // ---- POST /keys/query ----
+
+  query(viewer: string, wanted: Record<string, string[]>): KeysQueryResult {
+    const out: KeysQueryResult = { device_keys: {}, master_keys: {}, self_signing_keys: {}, user_signing_keys: {}, failures: {} };
+    for (const [userId, deviceIds] of Object.entries(wanted)) {
+      const server = userIdServerName(userId);
+      if (server === undefined) continue;
+      if (server !== this.deps.serverName) {
+        // TODO issue 5: ask the remote server (federation POST /user/keys/query).
+        out.failures[server] = {};
+        continue;
+      }
+      const names = new Map(this.deps.devices.listDevices(userId).map((d) => [d.deviceId, d.displayName]));
+      const devices: Record<string, JsonObject> = {};
+      for (const [deviceId, keys] of this.deps.store.deviceKeys(userId, deviceIds)) {
+        // Keys of a device the accounts service no longer knows are stale until cleaned up.
+        if (!names.has(deviceId)) continue;
+        const withSigs = mergeSignatures(keys, this.deps.store.signatures(userId, deviceId), viewer);
+        const displayName = names.get(deviceId);
+        devices[deviceId] = { ...withSigs, unsigned: displayName ? { device_display_name: displayName } : {} };
+      }
+      out.device_keys[userId] = devices;
+      const cs = this.deps.store.crossSigningKeys(userId);
+      if (cs.master) out.master_keys[userId] = mergeSignatures(cs.master, this.deps.store.signatures(userId, crossSigningPublicKey(cs.master)), viewer);
+      if (cs.self_signing) out.self_signing_keys[userId] = cs.self_signing;
+      // The user-signing key is private to its owner (keys.yaml).
+      if (cs.user_signing && userId === viewer) out.user_signing_keys[userId] = cs.user_signing;
+    }
+    return out;
+  }
+
+  // ---- POST /keys/claim ----
+
+  async claim(wanted: Record<string, Record<string, string>>): Promise<{ one_time_keys: Record<string, Record<string, Record<string, unknown>>>; failures: Record<string, JsonObject> }> {
+    const requests: ClaimRequest[] = [];
+    const failures: Record<string, JsonObject> = {};
+    for (const [userId, devices] of Object.entries(wanted)) {
+      const server = userIdServerName(userId);
+      if (server === undefined) continue;
+      if (server !== this.deps.serverName) {
+        // TODO issue 5: federation POST /user/keys/claim.
+        failures[server] = {};
+        continue;
+      }
+      for (const [deviceId, algorithm] of Object.entries(devices)) requests.push({ userId, deviceId, algorithm });
+    }
+    const claimed = requests.length > 0 ? await this.deps.store.claimKeys(requests) : [];
+    const one_time_keys: Record<string, Record<string, Record<string, unknown>>> = {};
+    for (const c of claimed) {
+      const perUser = (one_time_keys[c.userId] ??= {});
+      const perDevice = (perUser[c.deviceId] ??= {});
+      perDevice[`${c.algorithm}:${c.keyId}`] = c.key;
+    }
+    return { one_time_keys, failures };
+  }
+
+  // ---- GET /keys/changes and sync's device_lists ----
+
+  changesBetween(viewer: string, since: number, upTo: number): { changed: string[]; left: string[] } {
+    const { rooms, store } = this.deps;
+    if (upTo <= since) return { changed: [], left: [] };
+    const sharing = rooms.usersSharingRoomsWith(viewer);
+    const changed = new Set<string>();
+    const left = new Set<string>();
+    for (const c of store.deviceListChanges(since, upTo)) {
+      if (c.kind === 'keys') {
+        if (c.userId === viewer || sharing.has(c.userId)) changed.add(c.userId);
+      } else if (c.kind === 'join') {
+        // Users who now share a room with the viewer: the viewer joined theirs, or they joined the viewer's.
+        if (c.userId === viewer) for (const m of rooms.joinedMembers(c.roomId!)) changed.add(m);
+        else if (sharing.has(c.userId)) changed.add(c.userId);
+      } else if (c.userId === viewer) {
+        for (const m of rooms.joinedMembers(c.roomId!)) if (!sharing.has(m)) left.add(m);
+      } else if (!sharing.has(c.userId) && rooms.joinedMembers(c.roomId!).includes(viewer)) {
+        left.add(c.userId);
+      }
+    }
+    for (const u of [...left]) {
+      // Someone who left one room but still shares (or again shares) another is not `left`.
+      if (sharing.has(u) || u === viewer) left.delete(u);
+      else changed.delete(u);
+    }
+    for (const u of changed) if (u !== viewer && !sharing.has(u)) changed.delete(u);
+    return { changed: [...changed].sort(), left: [...left].sort() };
+  }
+
+  changes(w: SyncWindow): { changed: string[]; left: string[] } {
+    // The spec asks for device_lists only on incremental syncs.
+    if (w.since === null) return { changed: [], left: [] };
+    return this.changesBetween(w.userId, w.since, w.upTo);
+  }
+
+  oneTimeKeyCounts(userId: string, deviceId: string): Record<string, number> {
+    return { signed_curve25519: 0, ...this.deps.store.oneTimeKeyCounts(userId, deviceId) };
+  }
+
+  unusedFallbackKeyTypes(userId: string, deviceId: string): string[] {
+    return this.deps.store.unusedFallbackKeyTypes(userId, deviceId);
+  }
+}
+
+// ---- helpers ----
+
+/** device_keys must describe the requester's own device and carry its own signature (keys.yaml). */
+function checkDeviceKeys(dk: JsonObject, userId: string, deviceId: string): void {
+  if (dk.user_id !== userId) throw invalidParam('device_keys.user_id does not match the authenticated user');
+  if (dk.device_id !== deviceId) throw invalidParam('device_keys.device_id does not match the authenticated device');
+  const keys = dk.keys as Record<string, string>;
+  const ed25519 = keys[`ed25519:${deviceId}`];
+  if (typeof ed25519 !== 'string') throw invalidParam(`device_keys.keys must include ed25519:${deviceId}`);
+  const verdict = verifyJsonSignatures(dk, userId, { [userId]: { [`ed25519:${deviceId}`]: ed25519 } });
+  if (!verdict.ok) throw new MatrixError(400, 'M_INVALID_SIGNATURE', `device_keys: ${verdict.reason}`);
+}
+
+/** Splits `<algorithm>:<key_id>` names; a key is a string or an object with a string `key`. */
+function splitKeys(keys: Record<string, unknown>, field: string): UploadedKey[] {
+  const out: UploadedKey[] = [];
+  for (const [name, key] of Object.entries(keys)) {
+    const i = name.indexOf(':');
+    if (i <= 0 || i === name.length - 1) throw invalidParam(`${field}: key name ${JSON.stringify(name)} is not <algorithm>:<key_id>`);
+    const ok = typeof key === 'string' || (typeof key === 'object' && key !== null && !Array.isArray(key) && typeof (key as { key?: unknown }).key === 'string');
+    if (!ok) throw invalidParam(`${field}.${name}: a key is a string or an object with a string "key"`);
+    out.push({ algorithm: name.slice(0, i), keyId: name.slice(i + 1), key });
+  }
+  return out;
+}
+
+/** The unpadded base64 public key of a cross-signing key object (its one `keys` entry). */
+export function crossSigningPublicKey(key: JsonObject): string {
+  const keys = key.keys as Record<string, string> | undefined;
+  return Object.values(keys ?? {})[0] ?? '';
+}
+
+/** Adds stored signatures to a key object. Signatures by another user (a user-signing key on
+ * someone's master key) are shown only to that user, as Synapse does. */
+export function mergeSignatures(obj: JsonObject, extra: StoredSignature[], viewer: string): JsonObject {
+  const sigs: Record<string, Record<string, string>> = {};
+  for (const [u, m] of Object.entries((obj.signatures as Record<string, Record<string, string>> | undefined) ?? {})) sigs[u] = { ...m };
+  const owner = obj.user_id;
+  for (const s of extra) {
+    if (s.signerUserId !== owner && s.signerUserId !== viewer) continue;
+    (sigs[s.signerUserId] ??= {})[s.signerKeyId] = s.signature;
+  }
+  return { ...obj, signatures: sigs };
+}
