@@ -14,12 +14,15 @@ import { createLogger, type Logger } from './logger.ts';
 import type { Database } from './storage/storage.ts';
 import { openSqlJsDatabase } from './storage/sqljs/open.ts';
 import { loadOrCreateSigningKey, type SigningKey } from './services/federation/server-keys.ts';
+import { buildServices, type BuiltServices, type TestingOptions } from './wiring.ts';
 
 export interface HomeserverOptions {
   /** Settings layers, lowest precedence first, after the stored ones: e.g. [settingsFile, flags]. */
   overrides: PartialSettings[];
   /** Where log lines go (stderr by default). */
   logSink?: (line: string) => void;
+  /** Test-only knobs (cheaper password hashing, rate limits). Never set by the CLI. */
+  testing?: TestingOptions;
 }
 
 export type HomeserverState = 'stopped' | 'starting' | 'running' | 'stopping';
@@ -60,6 +63,7 @@ export async function createHomeserver(opts: HomeserverOptions): Promise<Homeser
   let db: Database | undefined;
   let settings: Settings = baseline;
   let signingKey: SigningKey | undefined;
+  let services: BuiltServices | undefined;
   const listeners: Listener[] = [];
   const urls: { client: string; federation?: string } = { client: '' };
 
@@ -107,6 +111,8 @@ export async function createHomeserver(opts: HomeserverOptions): Promise<Homeser
         log.info(`server name ${settings.serverName}, signing key ${signingKey.keyId}`);
 
         let publicBaseUrl = settings.publicBaseUrl;
+        services = await buildServices({ db, settings: () => settings, signingKey, log, testing: opts.testing });
+        const built = services;
         const { app } = createApp({
           log,
           maxJsonBodyBytes: settings.maxJsonBodyBytes,
@@ -115,6 +121,7 @@ export async function createHomeserver(opts: HomeserverOptions): Promise<Homeser
               publicBaseUrl: () => publicBaseUrl ?? urls.client,
               unstableFeatures: () => ({}),
             });
+            built.mount(r);
           },
         });
 
@@ -161,6 +168,10 @@ export async function createHomeserver(opts: HomeserverOptions): Promise<Homeser
           }),
       ),
     );
+    if (services) {
+      await services.close();
+      services = undefined;
+    }
     if (db) {
       await db.close();
       db = undefined;

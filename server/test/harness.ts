@@ -14,18 +14,22 @@ export interface TestServer {
   dataDir: string;
   /** fetch relative to the client URL; JSON in and out. */
   request(method: string, path: string, opts?: { body?: unknown; rawBody?: string; token?: string; headers?: Record<string, string> }): Promise<{ status: number; json: any; headers: Headers }>;
+  /** Registers a user through /register (open registration) and returns its session. */
+  registerUser(username: string, password?: string): Promise<{ user_id: string; access_token: string; device_id: string }>;
   close(opts?: { keepData?: boolean }): Promise<void>;
 }
 
 export async function startTestServer(settings: PartialSettings = {}): Promise<TestServer> {
   const dataDir = settings.dataDir ?? mkdtempSync(join(tmpdir(), 'hearth-test-'));
   const hs = await createHomeserver({
-    overrides: [{ serverName: 'localhost', listen: { host: '127.0.0.1', port: 0 }, logLevel: 'warn', ...settings, dataDir }],
+    overrides: [{ serverName: 'localhost', listen: { host: '127.0.0.1', port: 0 }, logLevel: 'warn', registration: 'open', ...settings, dataDir }],
     logSink: process.env.HEARTH_TEST_LOG ? undefined : () => {},
+    // Cheap scrypt keeps suites that register many users fast; passwords.test.ts covers the real cost.
+    testing: { scrypt: { log2N: 10, r: 8, p: 1 }, rateLimit: { burst: 10_000, perSecond: 10_000 } },
   });
   await hs.start();
   const url = hs.urls.client;
-  return {
+  const server: TestServer = {
     hs,
     url,
     dataDir,
@@ -48,9 +52,17 @@ export async function startTestServer(settings: PartialSettings = {}): Promise<T
       }
       return { status: res.status, json, headers: res.headers };
     },
+    async registerUser(username, password = 'correct horse battery staple') {
+      const r = await server.request('POST', '/_matrix/client/v3/register', {
+        body: { username, password, auth: { type: 'm.login.dummy' } },
+      });
+      if (r.status !== 200) throw new Error(`register ${username}: ${r.status} ${JSON.stringify(r.json)}`);
+      return r.json;
+    },
     async close(opts = {}) {
       await hs.stop();
       if (!opts.keepData && !settings.dataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
+  return server;
 }
