@@ -25,6 +25,56 @@ import * as voipApi from './api/client/voip.ts';
 import * as thirdPartyApi from './api/client/third-party.ts';
 import * as openidApi from './api/client/openid.ts';
 import * as sharedSecretRegisterApi from './api/admin/synapse/shared-secret-register.ts';
+import * as roomsApi from './api/client/rooms.ts';
+import * as membershipApi from './api/client/membership.ts';
+import * as messagesApi from './api/client/messages.ts';
+import * as relationsApi from './api/client/relations.ts';
+import * as directoryApi from './api/client/directory.ts';
+import * as keysApi from './api/client/keys.ts';
+import * as keyBackupApi from './api/client/key-backup.ts';
+import * as toDeviceApi from './api/client/to-device.ts';
+import * as searchApi from './api/client/search.ts';
+import * as reportingApi from './api/client/reporting.ts';
+import * as spacesApi from './api/client/spaces.ts';
+import * as pushApi from './api/client/push.ts';
+import { signingKeyFromSeed } from './core/crypto/ed25519.ts';
+import { currentStreamPosition } from './storage/stream.ts';
+import { Notifier } from './services/sync/notifier.ts';
+import { SqlJsRoomsStore } from './storage/sqljs/rooms.ts';
+import { createRoomsServices } from './services/rooms/rooms.ts';
+import { SqlJsE2eeStore } from './storage/sqljs/e2ee.ts';
+import { DeviceKeysService } from './services/e2ee/device-keys.ts';
+import { CrossSigningService, passwordUia } from './services/e2ee/cross-signing.ts';
+import { KeyBackupService } from './services/e2ee/key-backup.ts';
+import { ToDeviceService } from './services/e2ee/to-device.ts';
+import { createSqlJsSearch } from './storage/sqljs/search.ts';
+import { createSqlJsReports } from './storage/sqljs/reports.ts';
+import { SearchService } from './services/rooms/search.ts';
+import { ReportsService } from './services/rooms/reports.ts';
+import { SpaceHierarchy } from './services/rooms/hierarchy.ts';
+import { createSqlJsPushStore } from './storage/sqljs/push.ts';
+import { PushRulesService } from './services/push/rules.ts';
+import { PushCounts, pushRoomViewFrom, readReceiptPositionFrom } from './services/push/counts.ts';
+import { Pushers } from './services/push/pushers.ts';
+import { createSqlJsSyncData } from './storage/sqljs/sync-data.ts';
+import { createAccountDataService } from './services/sync/account-data.ts';
+import { createReceiptsService } from './services/sync/receipts.ts';
+import { createTypingService } from './services/sync/typing.ts';
+import { createPresenceService } from './services/sync/presence.ts';
+import { createFilterService } from './services/sync/filters.ts';
+import { createSync } from './services/sync/sync.ts';
+import { createProfileService } from './services/users/profile.ts';
+import { createUserDirectory } from './services/users/user-directory.ts';
+import { stateMapKey } from './core/events/types.ts';
+import * as syncApi from './api/client/sync.ts';
+import * as filtersApi from './api/client/filters.ts';
+import * as presenceApi from './api/client/presence.ts';
+import * as typingApi from './api/client/typing.ts';
+import * as receiptsApi from './api/client/receipts.ts';
+import * as profileApi from './api/client/profile.ts';
+import * as userDirectoryApi from './api/client/user-directory.ts';
+import * as accountDataApi from './api/client/account-data.ts';
+import * as tagsApi from './api/client/tags.ts';
 
 export interface TestingOptions {
   scrypt?: ScryptParams;
@@ -60,6 +110,134 @@ export async function buildServices(input: WiringInput): Promise<BuiltServices> 
   });
   const auth = requireAuth(users.tokens);
   const openid = new OpenIdTokens();
+  const notifier = new Notifier(db.read((r) => currentStreamPosition(r)));
+  const syncData = createSqlJsSyncData(db);
+  const isLocalUser = (u: string): boolean => u.endsWith(`:${serverName}`);
+  const accountData = createAccountDataService({ store: syncData, notifier });
+
+  // Rooms: events, state, membership, history.
+  const roomsStore = new SqlJsRoomsStore(db);
+  const ignoredUsers = (userId: string): ReadonlySet<string> => accountData.ignoredUsers(userId);
+  const rooms = createRoomsServices({
+    store: roomsStore,
+    serverName,
+    signingKey: signingKeyFromSeed(input.signingKey.seed, input.signingKey.keyId.slice('ed25519:'.length)),
+    bus,
+    notifier,
+    defaultRoomVersion: () => settings().defaultRoomVersion,
+    getProfile: (userId) => {
+      const p = syncData.getProfile(userId);
+      return { displayname: p?.displayname ?? undefined, avatar_url: p?.avatar_url ?? undefined };
+    },
+    ignoredUsers,
+  });
+  const roomsDeps = { auth, rooms };
+
+  // Sync and what it carries besides room events.
+  const reader = rooms.reader;
+  const receipts = createReceiptsService({ store: syncData, notifier, accountData, joinedMembers: (r) => reader.joinedMembers(r) });
+  const typing = createTypingService({ notifier, joinedMembers: (r) => reader.joinedMembers(r) });
+  const presence = createPresenceService({ store: syncData, notifier, usersSharingRoomsWith: (u) => reader.usersSharingRoomsWith(u), isLocalUser });
+  const profile = createProfileService({
+    store: syncData,
+    isLocalUser,
+    // A new displayname/avatar is copied into the user's member event in each joined room.
+    updateMembershipProfiles: async (userId, p) => {
+      for (const m of reader.memberships(userId, notifier.current)) {
+        if (m.membership !== 'join') continue;
+        const current = rooms.sender.cache.get(m.roomId)?.state.get(stateMapKey('m.room.member', userId))?.content ?? { membership: 'join' };
+        const content: Record<string, unknown> = { ...current, membership: 'join' };
+        for (const [k, v] of Object.entries(p)) {
+          if (v === null) delete content[k];
+          else content[k] = v;
+        }
+        await rooms.state.putState({ userId, deviceId: '' }, m.roomId, 'm.room.member', userId, content as never);
+      }
+    },
+    onError: (m, e) => log.warn(m, { error: String(e) }),
+  });
+  const userDirectory = createUserDirectory({ store: syncData, usersSharingRoomsWith: (u) => reader.usersSharingRoomsWith(u) });
+  const filters = createFilterService(syncData);
+
+  // End-to-end encryption support.
+  const e2eeStore = new SqlJsE2eeStore(db);
+  const e2ee = {
+    store: e2eeStore,
+    serverName,
+    notifier,
+    bus,
+    rooms: rooms.reader,
+    devices: users.store,
+    onError: (m: string, e: unknown) => log.error(m, { error: String(e) }),
+  };
+  const deviceKeys = new DeviceKeysService(e2ee);
+  deviceKeys.attach();
+  const crossSigning = new CrossSigningService(e2ee, deviceKeys.announcer, passwordUia(users.uia));
+  const keyBackup = new KeyBackupService(e2eeStore);
+  const toDevice = new ToDeviceService(e2ee);
+
+  // Search, reports, spaces.
+  const search = new SearchService({
+    index: createSqlJsSearch(db),
+    rooms: roomsStore,
+    formatEvents: (recs, viewer) => rooms.formatter.format(recs, viewer),
+    ignoredUsers,
+    log: (level, msg, fields) => log[level](msg, fields),
+  });
+  bus.on('eventPersisted', (p) => void search.onEventPersisted(p));
+  const reports = new ReportsService({
+    reports: createSqlJsReports(db),
+    rooms: roomsStore,
+    serverName,
+    userExists: (u) => users.store.getUser(u) !== undefined,
+  });
+  const hierarchy = new SpaceHierarchy({ rooms: roomsStore });
+
+  // Push rules, unread counts, pushers.
+  const pushStore = createSqlJsPushStore(db);
+  const pushRules = new PushRulesService({ store: pushStore, notify: (p, u) => notifier.notify(p, u) });
+  const pushRooms = pushRoomViewFrom((id) => rooms.sender.cache.get(id));
+  let pushers!: Pushers;
+  const pushCounts = new PushCounts({
+    store: pushStore,
+    rules: pushRules,
+    rooms: { ...pushRooms, eventContent: (id) => roomsStore.getEvent(id)?.pdu.content },
+    isLocalUser: (u) => u.endsWith(`:${serverName}`),
+    readReceiptPosition: readReceiptPositionFrom({
+      userReceipts: (u, r) => syncData.userReceipts(u, r),
+      eventPosition: (id) => roomsStore.getEvent(id)?.position,
+    }),
+    notify: (p, u) => notifier.notify(p, u),
+    onNotified: (u, pdu, v) => pushers.onNotified(u, pdu, v),
+    eventForUser: (u, id) => {
+      const roomId = roomsStore.getEvent(id)?.pdu.room_id;
+      if (roomId === undefined) return undefined;
+      try {
+        return rooms.timeline.event({ userId: u, deviceId: '' }, roomId, id) as unknown as Record<string, unknown>;
+      } catch {
+        return undefined; // no longer visible to the user
+      }
+    },
+    now: Date.now,
+    onError: (e) => log.error('push evaluation failed', { error: String(e) }),
+  });
+  pushers = new Pushers({
+    store: pushStore,
+    totalUnread: (u) => pushCounts.totalUnread(u),
+    rooms: pushRooms,
+    now: Date.now,
+    log: (l, m, f) => log[l](m, f),
+  });
+  bus.on('eventPersisted', (e) => pushCounts.onEventPersisted(e));
+  bus.on('userDeactivated', ({ userId }) => void pushers.onUserDeactivated(userId));
+
+  const sync = createSync({
+    rooms: reader,
+    notifier,
+    presence,
+    roomsWithEvents: (a, b) => syncData.roomsWithEventsBetween(a, b),
+    sources: { accountData, receipts, typing, presence, toDevice, deviceLists: deviceKeys, unreadCounts: pushCounts },
+  });
 
   return {
     mount(r) {
@@ -79,9 +257,34 @@ export async function buildServices(input: WiringInput): Promise<BuiltServices> 
         turn: () => ({ uris: settings().turnUris, sharedSecret: settings().turnSharedSecret, lifetimeMs: settings().turnUserLifetimeMs }),
       });
       thirdPartyApi.register(r, { auth });
+      roomsApi.register(r, roomsDeps);
+      membershipApi.register(r, roomsDeps);
+      messagesApi.register(r, roomsDeps);
+      relationsApi.register(r, roomsDeps);
+      directoryApi.register(r, roomsDeps);
+      keysApi.register(r, { auth, deviceKeys, crossSigning });
+      keyBackupApi.register(r, { auth, keyBackup });
+      toDeviceApi.register(r, { auth, toDevice });
+      searchApi.register(r, { auth, search });
+      reportingApi.register(r, { auth, reports });
+      spacesApi.register(r, { auth, hierarchy });
+      pushApi.register(r, { auth, rules: pushRules, pushers, notifications: pushCounts });
+      syncApi.register(r, { auth, sync, filters });
+      filtersApi.register(r, { auth, filters });
+      presenceApi.register(r, { auth, presence });
+      typingApi.register(r, { auth, typing });
+      receiptsApi.register(r, { auth, receipts });
+      profileApi.register(r, { auth, profile });
+      userDirectoryApi.register(r, { auth, userDirectory });
+      accountDataApi.register(r, { auth, accountData });
+      tagsApi.register(r, { auth, accountData });
       openidApi.register(r, { auth, openid, serverName });
     },
     async close() {
+      notifier.close();
+      typing.close();
+      presence.close();
+      pushers.stop();
       await users.close();
     },
   };

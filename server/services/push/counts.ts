@@ -1,0 +1,258 @@
+/**
+ * Push evaluation and unread counts (spec client-server "Push Notifications" → "Server
+ * behaviour", "Receiving notifications", "Marking notifications as read"; notifications.yaml).
+ *
+ * On every persisted event, each local joined member except the sender (plus a local invitee)
+ * has their push rules evaluated; notifying results are stored with the event's stream position
+ * and thread, then the users' syncs are woken and their pushers poked. The store write runs in
+ * memory inside the bus callback, so the count is readable in the same /sync as the event
+ * ("MUST appear in the same /sync response as the event itself").
+ *
+ * Counts are "since the read receipt": the unthreaded receipt (the later of m.read and
+ * m.read.private) clears everything up to it; a threaded receipt clears its thread further
+ * ('main' is the main timeline). An event belongs to a thread when it has an m.thread relation,
+ * or relates (up to 3 hops, per the spec's recommendation) to an event that does.
+ */
+import { readPowerLevels, userPowerLevel, type PowerLevels } from '../../core/auth/power-levels.ts';
+import { DEFAULT_ROOM_VERSION, getRoomVersion, type RoomVersion } from '../../core/room-versions.ts';
+import { evaluatePushRules, type CompiledRuleset, type PushContext, type PushVerdict } from '../../core/push/evaluate.ts';
+import { stateMapKey, type StoredPdu } from '../../core/events/types.ts';
+import type { PushActionRow, PushStore } from '../../storage/push.ts';
+import type { UnreadCountsSource } from '../sync/sources.ts';
+import type { BusEvents } from '../bus.ts';
+
+export interface PushCountsDeps {
+  store: PushStore;
+  rules: { compiled(userId: string): CompiledRuleset };
+  rooms: {
+    joinedMembers(roomId: string): string[];
+    /** The user's display name in the room (m.room.member displayname), or null. */
+    displayName(roomId: string, userId: string): string | null;
+    /** The room's current power levels (core/auth/power-levels.ts readPowerLevels). */
+    powerLevels(roomId: string): PowerLevels;
+    /** Content of a stored event, to follow relations to a thread (optional: one hop without it). */
+    eventContent?(eventId: string): Record<string, unknown> | undefined;
+  };
+  isLocalUser(userId: string): boolean;
+  /**
+   * Stream position of the event the user's receipt points at, or null: threadId undefined is
+   * the unthreaded receipt (the later of m.read and m.read.private), 'main' the main timeline's
+   * threaded receipt, else the thread root's id.
+   */
+  readReceiptPosition(userId: string, roomId: string, threadId?: string): number | null;
+  /** sync/notifier.ts notify. */
+  notify(position: number, userIds: Iterable<string>): void;
+  /** Pokes the user's pushers (services/push/pushers.ts); optional so counts work without them. */
+  onNotified?(userId: string, pdu: StoredPdu, verdict: PushVerdict): void;
+  /** The event as the user sees it (for GET /notifications), or undefined when gone/invisible. */
+  eventForUser?(userId: string, eventId: string): Record<string, unknown> | undefined;
+  now(): number;
+  onError?(err: unknown): void;
+}
+
+export interface Counts {
+  notification_count: number;
+  highlight_count: number;
+  threads?: Record<string, { notification_count: number; highlight_count: number }>;
+}
+
+export interface NotificationsPage {
+  notifications: { actions: unknown[]; event: Record<string, unknown>; read: boolean; room_id: string; ts: number; profile_tag?: string }[];
+  next_token?: string;
+}
+
+const MAX_THREAD_HOPS = 3;
+const DEFAULT_VERSION = getRoomVersion(DEFAULT_ROOM_VERSION) as RoomVersion;
+
+function relatesTo(content: unknown): { rel_type?: unknown; event_id?: unknown } | undefined {
+  if (!content || typeof content !== 'object') return undefined;
+  const r = (content as Record<string, unknown>)['m.relates_to'];
+  return r && typeof r === 'object' && !Array.isArray(r) ? (r as { rel_type?: unknown; event_id?: unknown }) : undefined;
+}
+
+export class PushCounts implements UnreadCountsSource {
+  constructor(private readonly deps: PushCountsDeps) {}
+
+  /** Subscribe to the bus: `bus.on('eventPersisted', (e) => counts.onEventPersisted(e))`. */
+  onEventPersisted(e: BusEvents['eventPersisted']): void {
+    try {
+      this.evaluate(e.pdu, e.streamPosition);
+    } catch (err) {
+      this.deps.onError?.(err);
+    }
+  }
+
+  /** Evaluates one event for its local recipients and stores the notifying results. */
+  evaluate(pdu: StoredPdu, position: number): PushActionRow[] {
+    // Backfilled history (positions ≤ 0) never notifies.
+    if (position <= 0 || pdu.room_id === undefined) return [];
+    const roomId = pdu.room_id;
+    const members = this.deps.rooms.joinedMembers(roomId);
+    const recipients = new Set(members.filter((u) => u !== pdu.sender && this.deps.isLocalUser(u)));
+    if (pdu.type === 'm.room.member' && pdu.content.membership === 'invite' && typeof pdu.state_key === 'string') {
+      if (pdu.state_key !== pdu.sender && this.deps.isLocalUser(pdu.state_key)) recipients.add(pdu.state_key);
+    }
+    if (recipients.size === 0) return [];
+
+    let pl: PowerLevels | undefined;
+    let senderLevel: number | undefined;
+    const powerLevels = (): PowerLevels => (pl ??= this.deps.rooms.powerLevels(roomId));
+    const memberCount = members.length;
+    const rows: PushActionRow[] = [];
+    const verdicts: [string, PushVerdict][] = [];
+    const ts = this.deps.now();
+    let threadId: string | undefined;
+    for (const userId of recipients) {
+      const ctx: PushContext = {
+        userId,
+        memberCount: () => memberCount,
+        displayName: () => this.deps.rooms.displayName(roomId, userId),
+        senderPowerLevel: () => (senderLevel ??= userPowerLevel(powerLevels(), pdu.sender)),
+        notificationPowerLevel: (key) => powerLevels().notifications.get(key) ?? 50,
+      };
+      const verdict = evaluatePushRules(this.deps.rules.compiled(userId), pdu, ctx);
+      if (!verdict.notify) continue;
+      threadId ??= this.threadOf(pdu);
+      rows.push({
+        userId,
+        roomId,
+        eventId: pdu.event_id,
+        position,
+        threadId,
+        notify: true,
+        highlight: verdict.highlight,
+        actions: verdict.actions,
+        ts,
+      });
+      verdicts.push([userId, verdict]);
+    }
+    if (rows.length === 0) return rows;
+    this.deps.store
+      .addPushActions(rows)
+      .then(() => {
+        this.deps.notify(position, rows.map((r) => r.userId));
+        for (const [userId, verdict] of verdicts) this.deps.onNotified?.(userId, pdu, verdict);
+      })
+      .catch((err: unknown) => this.deps.onError?.(err));
+    return rows;
+  }
+
+  /** UnreadCountsSource: `notification_count`/`highlight_count` cover the whole room (all threads);
+   * `threads` has the per-thread part (main timeline excluded), so main = total − Σ threads. */
+  counts(userId: string, roomId: string): Counts {
+    const unthreaded = this.deps.readReceiptPosition(userId, roomId) ?? 0;
+    let n = 0;
+    let h = 0;
+    let threads: Counts['threads'];
+    for (const g of this.deps.store.unreadByThread(userId, roomId, unthreaded)) {
+      let c = { notify: g.notify, highlight: g.highlight };
+      const threaded = this.deps.readReceiptPosition(userId, roomId, g.threadId === '' ? 'main' : g.threadId);
+      if (threaded !== null && threaded > unthreaded) c = this.deps.store.unreadInThread(userId, roomId, g.threadId, threaded);
+      if (c.notify === 0) continue;
+      n += c.notify;
+      h += c.highlight;
+      if (g.threadId !== '') (threads ??= {})[g.threadId] = { notification_count: c.notify, highlight_count: c.highlight };
+    }
+    return threads ? { notification_count: n, highlight_count: h, threads } : { notification_count: n, highlight_count: h };
+  }
+
+  /** Unread notifications across all the user's rooms (push gateway `counts.unread`). */
+  totalUnread(userId: string): number {
+    let total = 0;
+    for (const roomId of this.deps.store.roomsWithNotifications(userId, 0)) total += this.counts(userId, roomId).notification_count;
+    return total;
+  }
+
+  /** GET /notifications: newest first; `from` is a previous `next_token`. */
+  notifications(userId: string, opts: { from?: string; limit: number; onlyHighlight: boolean }): NotificationsPage {
+    const before = opts.from !== undefined && /^\d{1,15}$/.test(opts.from) ? Number(opts.from) : null;
+    const out: NotificationsPage['notifications'] = [];
+    const rows = this.deps.store.notifications(userId, { before, limit: opts.limit, onlyHighlight: opts.onlyHighlight });
+    let last: number | null = null;
+    const readUpTo = new Map<string, number>();
+    const readPoint = (roomId: string, threadId: string): number => {
+      const key = `${roomId}\u0000${threadId}`;
+      let p = readUpTo.get(key);
+      if (p === undefined) {
+        const u = this.deps.readReceiptPosition(userId, roomId) ?? 0;
+        const t = this.deps.readReceiptPosition(userId, roomId, threadId === '' ? 'main' : threadId) ?? 0;
+        p = Math.max(u, t);
+        readUpTo.set(key, p);
+      }
+      return p;
+    };
+    for (const row of rows) {
+      last = row.position;
+      const event = this.deps.eventForUser ? this.deps.eventForUser(userId, row.eventId) : undefined;
+      if (!event) continue;
+      out.push({ actions: row.actions, event, read: row.position <= readPoint(row.roomId, row.threadId), room_id: row.roomId, ts: row.ts });
+    }
+    const page: NotificationsPage = { notifications: out };
+    if (rows.length === opts.limit && last !== null) page.next_token = String(last);
+    return page;
+  }
+
+  /** Thread root of an event: its m.thread relation, else the thread of the event it relates to. */
+  private threadOf(pdu: StoredPdu): string {
+    let content: unknown = pdu.content;
+    for (let hop = 0; hop < MAX_THREAD_HOPS; hop++) {
+      const rel = relatesTo(content);
+      if (!rel || typeof rel.event_id !== 'string') return '';
+      if (rel.rel_type === 'm.thread') return rel.event_id;
+      const known = this.deps.store.threadOfEvent(rel.event_id);
+      if (known !== undefined) return known;
+      content = this.deps.rooms.eventContent?.(rel.event_id);
+    }
+    return '';
+  }
+}
+
+/**
+ * `readReceiptPosition` for PushCountsDeps from the receipts store (SyncDataStore.userReceipts)
+ * and an event → stream position lookup: the later of `m.read` and `m.read.private` (spec
+ * "Marking notifications as read"), unthreaded when threadId is undefined.
+ */
+export function readReceiptPositionFrom(src: {
+  userReceipts(userId: string, roomId: string): readonly { receiptType: string; threadId: string | null; eventId: string }[];
+  eventPosition(eventId: string): number | undefined;
+}): PushCountsDeps['readReceiptPosition'] {
+  return (userId, roomId, threadId) => {
+    let best: number | null = null;
+    for (const r of src.userReceipts(userId, roomId)) {
+      if (r.receiptType !== 'm.read' && r.receiptType !== 'm.read.private') continue;
+      if ((r.threadId ?? undefined) !== threadId) continue;
+      const p = src.eventPosition(r.eventId);
+      if (p !== undefined && (best === null || p > best)) best = p;
+    }
+    return best;
+  };
+}
+
+/** A room's current state as the rooms service caches it (services/rooms/room-cache.ts RoomEntry). */
+export interface RoomStateView {
+  version: RoomVersion;
+  /** stateMapKey(type, state_key) → event. */
+  state: ReadonlyMap<string, StoredPdu>;
+  joined: ReadonlySet<string>;
+}
+
+/** The `rooms` dependencies of PushCounts and Pushers from a current-state lookup. */
+export function pushRoomViewFrom(current: (roomId: string) => RoomStateView | undefined): PushCountsDeps['rooms'] & {
+  roomName(roomId: string): string | null;
+  canonicalAlias(roomId: string): string | null;
+} {
+  const stateContent = (roomId: string, type: string, stateKey: string): Record<string, unknown> | undefined =>
+    current(roomId)?.state.get(stateMapKey(type, stateKey))?.content as Record<string, unknown> | undefined;
+  const str = (v: unknown): string | null => (typeof v === 'string' && v.length > 0 ? v : null);
+  return {
+    joinedMembers: (roomId) => [...(current(roomId)?.joined ?? [])],
+    displayName: (roomId, userId) => str(stateContent(roomId, 'm.room.member', userId)?.displayname),
+    powerLevels: (roomId) => {
+      const room = current(roomId);
+      if (!room) return readPowerLevels(DEFAULT_VERSION, undefined, undefined);
+      return readPowerLevels(room.version, room.state.get(stateMapKey('m.room.create', '')), room.state.get(stateMapKey('m.room.power_levels', '')));
+    },
+    roomName: (roomId) => str(stateContent(roomId, 'm.room.name', '')?.name),
+    canonicalAlias: (roomId) => str(stateContent(roomId, 'm.room.canonical_alias', '')?.alias),
+  };
+}

@@ -1,0 +1,292 @@
+/**
+ * The space hierarchy over this server's rooms (spec: client-server space_hierarchy.yaml,
+ * modules/spaces.md "Discovering rooms within spaces"). Rooms unknown locally are skipped: no
+ * federation yet (issue: federated /hierarchy). The walk follows Synapse's:
+ *  1. The root must be accessible to the requester, else 403 M_FORBIDDEN (also when unknown).
+ *  2. Depth first: pop the last queued room; skip it if already processed (loops, and rooms that
+ *     appear twice); summarise it if the requester may see it (accessible(), below).
+ *  3. A space's children are its m.space.child state events with a non-empty `via` (only
+ *     `suggested: true` ones with suggested_only), in the spec's order ("Ordering of children
+ *     within a space"). They are queued in reverse, so the first child is walked next, unless the
+ *     room is at max_depth. children_state is empty for rooms that are not spaces.
+ *  4. Stop at `limit` rooms; what remains queued is kept in a pagination session (in memory,
+ *     five minutes, bound to the user, root, suggested_only and max_depth) named by next_batch.
+ */
+import { randomBytes } from 'node:crypto';
+import { redactEvent } from '../../core/events/redaction.ts';
+import { stateMapKey, type StoredPdu } from '../../core/events/types.ts';
+import { getRoomVersion, type RoomVersion } from '../../core/room-versions.ts';
+import { MatrixError, forbidden } from '../../errors.ts';
+import type { RoomsStore } from '../../storage/rooms.ts';
+
+export interface ChildStateEvent {
+  type: 'm.space.child';
+  state_key: string;
+  content: Record<string, unknown>;
+  sender: string;
+  origin_server_ts: number;
+}
+
+/** room_summary.yaml plus children_state (SpaceHierarchyRoomsChunk). */
+export interface HierarchyRoom {
+  room_id: string;
+  num_joined_members: number;
+  world_readable: boolean;
+  guest_can_join: boolean;
+  name?: string;
+  topic?: string;
+  avatar_url?: string;
+  canonical_alias?: string;
+  join_rule?: string;
+  room_type?: string;
+  allowed_room_ids?: string[];
+  encryption?: string;
+  room_version: string;
+  children_state: ChildStateEvent[];
+}
+
+export interface HierarchyRequest {
+  suggestedOnly: boolean;
+  /** Absent: DEFAULT_MAX_DEPTH. */
+  maxDepth?: number;
+  /** Absent: DEFAULT_LIMIT. */
+  limit?: number;
+  from?: string;
+}
+
+export interface HierarchyPage {
+  rooms: HierarchyRoom[];
+  next_batch?: string;
+}
+
+export interface HierarchyDeps {
+  rooms: RoomsStore;
+  now?: () => number;
+  newToken?: () => string;
+}
+
+export const DEFAULT_LIMIT = 50;
+export const MAX_LIMIT = 100;
+export const DEFAULT_MAX_DEPTH = 50;
+export const MAX_MAX_DEPTH = 50;
+const SESSION_TTL_MS = 5 * 60 * 1000;
+const MAX_SESSIONS = 1000;
+
+interface QueueEntry {
+  roomId: string;
+  depth: number;
+}
+
+interface Session {
+  userId: string;
+  roomId: string;
+  suggestedOnly: boolean;
+  maxDepth: number;
+  queue: QueueEntry[];
+  processed: Set<string>;
+  expires: number;
+}
+
+/** A valid `order` of m.space.child: at most 50 characters, each in \x20–\x7E. */
+function validOrder(v: unknown): v is string {
+  return typeof v === 'string' && v.length <= 50 && /^[\x20-\x7E]*$/.test(v);
+}
+
+/** Spec "Ordering of children within a space". */
+export function compareChildren(a: ChildStateEvent, b: ChildStateEvent): number {
+  const ao = validOrder(a.content.order) ? a.content.order : undefined;
+  const bo = validOrder(b.content.order) ? b.content.order : undefined;
+  if (ao !== undefined && bo === undefined) return -1;
+  if (ao === undefined && bo !== undefined) return 1;
+  if (ao !== undefined && bo !== undefined && ao !== bo) return ao < bo ? -1 : 1;
+  if (a.origin_server_ts !== b.origin_server_ts) return a.origin_server_ts - b.origin_server_ts;
+  return a.state_key < b.state_key ? -1 : a.state_key > b.state_key ? 1 : 0;
+}
+
+function hasValidVia(content: Record<string, unknown>): boolean {
+  const via = content.via;
+  return Array.isArray(via) && via.length > 0 && via.every((s) => typeof s === 'string' && s.length > 0);
+}
+
+/** Current state of a local room, redacted events in their redacted form. */
+interface LocalRoom {
+  roomId: string;
+  version: RoomVersion;
+  versionId: string;
+  state: Map<string, StoredPdu>;
+}
+
+export class SpaceHierarchy {
+  private readonly sessions = new Map<string, Session>();
+  private readonly now: () => number;
+  private readonly newToken: () => string;
+
+  constructor(private readonly deps: HierarchyDeps) {
+    this.now = deps.now ?? Date.now;
+    this.newToken = deps.newToken ?? (() => randomBytes(18).toString('base64url'));
+  }
+
+  getHierarchy(userId: string, rootId: string, req: HierarchyRequest): HierarchyPage {
+    const maxDepth = Math.min(req.maxDepth ?? DEFAULT_MAX_DEPTH, MAX_MAX_DEPTH);
+    const limit = Math.min(req.limit ?? DEFAULT_LIMIT, MAX_LIMIT);
+    // Step 1.
+    const root = this.loadRoom(rootId);
+    if (!root || !this.accessible(root, userId)) throw forbidden('You are not allowed to view this room.');
+
+    let queue: QueueEntry[];
+    let processed: Set<string>;
+    if (req.from !== undefined) {
+      this.expireSessions();
+      const s = this.sessions.get(req.from);
+      if (!s || s.userId !== userId || s.roomId !== rootId) throw new MatrixError(400, 'M_INVALID_PARAM', 'Unknown pagination token');
+      if (s.suggestedOnly !== req.suggestedOnly || s.maxDepth !== maxDepth) {
+        throw new MatrixError(400, 'M_INVALID_PARAM', 'suggested_only and max_depth cannot change on paginated requests');
+      }
+      queue = [...s.queue];
+      processed = new Set(s.processed);
+    } else {
+      queue = [{ roomId: rootId, depth: 0 }];
+      processed = new Set();
+    }
+
+    // Steps 2–3.
+    const rooms: HierarchyRoom[] = [];
+    while (queue.length > 0 && rooms.length < limit) {
+      const entry = queue.pop()!;
+      if (processed.has(entry.roomId)) continue;
+      processed.add(entry.roomId);
+      const room = entry.roomId === rootId ? root : this.loadRoom(entry.roomId);
+      if (!room || !this.accessible(room, userId)) continue;
+      const summary = this.summarise(room, req.suggestedOnly);
+      rooms.push(summary);
+      if (entry.depth < maxDepth) {
+        for (let i = summary.children_state.length - 1; i >= 0; i--) {
+          queue.push({ roomId: summary.children_state[i]!.state_key, depth: entry.depth + 1 });
+        }
+      }
+    }
+
+    // Step 4.
+    while (queue.length > 0 && processed.has(queue[queue.length - 1]!.roomId)) queue.pop();
+    const page: HierarchyPage = { rooms };
+    if (queue.length > 0) {
+      const token = this.newToken();
+      this.expireSessions();
+      if (this.sessions.size >= MAX_SESSIONS) this.sessions.delete(this.sessions.keys().next().value as string);
+      this.sessions.set(token, {
+        userId,
+        roomId: rootId,
+        suggestedOnly: req.suggestedOnly,
+        maxDepth,
+        queue,
+        processed,
+        expires: this.now() + SESSION_TTL_MS,
+      });
+      page.next_batch = token;
+    }
+    return page;
+  }
+
+  private expireSessions(): void {
+    const now = this.now();
+    for (const [token, s] of this.sessions) if (s.expires <= now) this.sessions.delete(token);
+  }
+
+  private loadRoom(roomId: string): LocalRoom | undefined {
+    const { rooms } = this.deps;
+    const record = rooms.getRoom(roomId);
+    const version = record ? getRoomVersion(record.roomVersion) : undefined;
+    if (!record || !version) return undefined;
+    const ids = rooms.currentStateIds(roomId);
+    if (ids.size === 0) return undefined;
+    const records = rooms.getEvents([...ids.values()]);
+    const state = new Map<string, StoredPdu>();
+    for (const [key, id] of ids) {
+      const rec = records.get(id);
+      if (!rec) continue;
+      state.set(key, rec.redactedBy !== null ? (redactEvent(version, rec.pdu) as unknown as StoredPdu) : rec.pdu);
+    }
+    return { roomId, version, versionId: record.roomVersion, state };
+  }
+
+  private content(room: LocalRoom, type: string, stateKey = ''): Record<string, unknown> | undefined {
+    return room.state.get(stateMapKey(type, stateKey))?.content as Record<string, unknown> | undefined;
+  }
+
+  /** The rooms the spec says /hierarchy returns (space_hierarchy.yaml, `rooms`). */
+  private accessible(room: LocalRoom, userId: string): boolean {
+    const membership = this.content(room, 'm.room.member', userId)?.membership;
+    if (membership === 'join' || membership === 'invite') return true;
+    const joinRule = this.content(room, 'm.room.join_rules')?.join_rule;
+    if (joinRule === 'public') return true;
+    if (joinRule === 'knock' && room.version.knockJoinRule) return true;
+    if (joinRule === 'knock_restricted' && room.version.knockRestrictedJoinRule) return true;
+    if (this.content(room, 'm.room.history_visibility')?.history_visibility === 'world_readable') return true;
+    const restricted =
+      (joinRule === 'restricted' && room.version.restrictedJoinRule) || (joinRule === 'knock_restricted' && room.version.knockRestrictedJoinRule);
+    if (restricted) {
+      return this.allowedRoomIds(room).some((id) => this.deps.rooms.member(id, userId)?.membership === 'join');
+    }
+    return false;
+  }
+
+  private allowedRoomIds(room: LocalRoom): string[] {
+    const allow = this.content(room, 'm.room.join_rules')?.allow;
+    if (!Array.isArray(allow)) return [];
+    const out: string[] = [];
+    for (const a of allow) {
+      if (a && typeof a === 'object' && (a as Record<string, unknown>).type === 'm.room_membership') {
+        const id = (a as Record<string, unknown>).room_id;
+        if (typeof id === 'string') out.push(id);
+      }
+    }
+    return out;
+  }
+
+  private summarise(room: LocalRoom, suggestedOnly: boolean): HierarchyRoom {
+    const str = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 ? v : undefined);
+    const create = this.content(room, 'm.room.create');
+    const joinRules = this.content(room, 'm.room.join_rules');
+    let joined = 0;
+    for (const pdu of room.state.values()) if (pdu.type === 'm.room.member' && pdu.content.membership === 'join') joined++;
+    const out: HierarchyRoom = {
+      room_id: room.roomId,
+      num_joined_members: joined,
+      world_readable: this.content(room, 'm.room.history_visibility')?.history_visibility === 'world_readable',
+      guest_can_join: this.content(room, 'm.room.guest_access')?.guest_access === 'can_join',
+      room_version: room.versionId,
+      children_state: [],
+    };
+    const name = str(this.content(room, 'm.room.name')?.name);
+    if (name !== undefined) out.name = name;
+    const topic = str(this.content(room, 'm.room.topic')?.topic);
+    if (topic !== undefined) out.topic = topic;
+    const avatar = str(this.content(room, 'm.room.avatar')?.url);
+    if (avatar !== undefined) out.avatar_url = avatar;
+    const alias = str(this.content(room, 'm.room.canonical_alias')?.alias);
+    if (alias !== undefined) out.canonical_alias = alias;
+    const joinRule = str(joinRules?.join_rule);
+    if (joinRule !== undefined) out.join_rule = joinRule;
+    const roomType = str(create?.type);
+    if (roomType !== undefined) out.room_type = roomType;
+    if (joinRule === 'restricted' || joinRule === 'knock_restricted') {
+      const allowed = this.allowedRoomIds(room);
+      if (allowed.length > 0) out.allowed_room_ids = allowed;
+    }
+    const encryption = str(this.content(room, 'm.room.encryption')?.algorithm);
+    if (encryption !== undefined) out.encryption = encryption;
+
+    if (roomType === 'm.space') {
+      const children: ChildStateEvent[] = [];
+      for (const pdu of room.state.values()) {
+        if (pdu.type !== 'm.space.child' || typeof pdu.state_key !== 'string' || pdu.state_key === '') continue;
+        const content = pdu.content as Record<string, unknown>;
+        if (!hasValidVia(content)) continue;
+        if (suggestedOnly && content.suggested !== true) continue;
+        children.push({ type: 'm.space.child', state_key: pdu.state_key, content, sender: pdu.sender, origin_server_ts: pdu.origin_server_ts });
+      }
+      out.children_state = children.sort(compareChildren);
+    }
+    return out;
+  }
+}

@@ -1,0 +1,166 @@
+/**
+ * The RoomsReader contract (reader.ts) for /sync, over RoomsStore. Every timeline read applies
+ * history visibility (visibility.ts), ignored users and the filter; state reads come from state
+ * groups, so "state at position P" is one cached group lookup.
+ */
+import { parseStateMapKey, stateMapKey } from '../../core/events/types.ts';
+import type { EventRecord } from '../../storage/rooms.ts';
+import { formatPaginationToken } from '../sync/tokens.ts';
+import type { ClientEventFormatter } from './client-event.ts';
+import type { RoomsDeps } from './deps.ts';
+import { matchesFilter } from './event-filter.ts';
+import type {
+  ClientEvent,
+  EventFilter,
+  Membership,
+  MembershipEntry,
+  RoomsReader,
+  StrippedStateEvent,
+  Viewer,
+} from './reader.ts';
+import type { EventSender } from './send-event.ts';
+import { scanEvents } from './timeline.ts';
+import { VisibilityChecker } from './visibility.ts';
+
+/** Stripped state for invitees and knockers (spec: "Stripped state"; Synapse's default set). */
+const STRIPPED_TYPES = [
+  'm.room.create',
+  'm.room.name',
+  'm.room.avatar',
+  'm.room.topic',
+  'm.room.join_rules',
+  'm.room.canonical_alias',
+  'm.room.encryption',
+];
+
+export class SqlRoomsReader implements RoomsReader {
+  constructor(
+    private readonly deps: RoomsDeps,
+    private readonly sender: EventSender,
+    private readonly formatter: ClientEventFormatter,
+  ) {}
+
+  memberships(userId: string, upTo: number): MembershipEntry[] {
+    const forgotten = new Set(this.deps.store.roomsOfUser(userId).filter((m) => m.forgotten).map((m) => m.roomId));
+    return this.deps.store
+      .membershipsAt(userId, upTo)
+      .filter((m) => !forgotten.has(m.roomId))
+      .map((m) => ({ roomId: m.roomId, membership: m.membership as Membership, eventId: m.eventId, position: m.position }));
+  }
+
+  membershipChanges(userId: string, since: number, upTo: number): MembershipEntry[] {
+    return this.deps.store
+      .membershipChanges(userId, since, upTo)
+      .map((m) => ({ roomId: m.roomId, membership: m.membership as Membership, eventId: m.eventId, position: m.position }));
+  }
+
+  timeline(viewer: Viewer, roomId: string, since: number | null, upTo: number, limit: number, filter?: EventFilter) {
+    const vis = new VisibilityChecker(this.deps.store, roomId, viewer.userId);
+    const ignored = this.deps.ignoredUsers?.(viewer.userId);
+    const accept = (rec: EventRecord): boolean =>
+      !(ignored?.has(rec.pdu.sender) && typeof rec.pdu.state_key !== 'string') && matchesFilter(filter, rec.pdu) && vis.canSee(rec);
+    // One more than asked tells whether the timeline is limited.
+    const scan = scanEvents(this.deps, roomId, 'b', { atOrBefore: upTo, after: since ?? undefined }, limit + 1, accept);
+    const limited = scan.events.length > limit;
+    const newest = scan.events.slice(0, limit).reverse();
+    const prevBatch = newest.length > 0 ? formatPaginationToken(newest[0]!.position - 1) : formatPaginationToken(upTo);
+    return { events: this.formatter.format(newest, viewer), limited, prevBatch };
+  }
+
+  private stateIdsAt(roomId: string, at: number): ReadonlyMap<string, string> {
+    const group = this.deps.store.stateGroupAt(roomId, at);
+    return group === null ? new Map() : this.deps.store.stateGroupIds(group);
+  }
+
+  private formatState(viewer: Viewer, ids: Iterable<string>): ClientEvent[] {
+    const recs = [...this.deps.store.getEvents([...ids]).values()].sort((a, b) => a.position - b.position);
+    return this.formatter.format(recs, viewer, false);
+  }
+
+  private stateFilter(viewer: Viewer, filter: EventFilter | undefined): (key: string) => boolean {
+    return (key) => {
+      const [type, stateKey] = parseStateMapKey(key);
+      if (filter?.lazy_load_members && type === 'm.room.member' && stateKey !== viewer.userId) return false;
+      if (filter && (filter.types || filter.not_types)) {
+        return matchesFilter({ types: filter.types, not_types: filter.not_types }, { type, sender: '', content: {} });
+      }
+      return true;
+    };
+  }
+
+  stateAt(viewer: Viewer, roomId: string, at: number, filter?: EventFilter): ClientEvent[] {
+    const keep = this.stateFilter(viewer, filter);
+    const ids = [...this.stateIdsAt(roomId, at)].filter(([k]) => keep(k)).map(([, id]) => id);
+    return this.formatState(viewer, ids);
+  }
+
+  stateChanges(viewer: Viewer, roomId: string, since: number, upTo: number, filter?: EventFilter): ClientEvent[] {
+    const before = this.deps.store.stateGroupAt(roomId, since);
+    const after = this.deps.store.stateGroupAt(roomId, upTo);
+    if (after === null || before === after) return [];
+    const a = before === null ? new Map<string, string>() : this.deps.store.stateGroupIds(before);
+    const b = this.deps.store.stateGroupIds(after);
+    const keep = this.stateFilter(viewer, filter);
+    const changed: string[] = [];
+    for (const [k, id] of b) if (a.get(k) !== id && keep(k)) changed.push(id);
+    return this.formatState(viewer, changed);
+  }
+
+  strippedState(roomId: string, userId: string): StrippedStateEvent[] {
+    const entry = this.sender.cache.get(roomId);
+    if (!entry) return [];
+    const out: StrippedStateEvent[] = [];
+    const keys = [...STRIPPED_TYPES.map((t) => stateMapKey(t, '')), stateMapKey('m.room.member', userId)];
+    for (const k of keys) {
+      const e = entry.state.get(k);
+      if (e) out.push({ type: e.type, state_key: e.state_key ?? '', sender: e.sender, content: e.content as Record<string, unknown> });
+    }
+    return out;
+  }
+
+  summary(roomId: string, userId: string, upTo: number) {
+    const ids = this.stateIdsAt(roomId, upTo);
+    const memberIds: string[] = [];
+    for (const [k, id] of ids) if (parseStateMapKey(k)[0] === 'm.room.member') memberIds.push(id);
+    const recs = [...this.deps.store.getEvents(memberIds).values()].sort((a, b) => a.position - b.position);
+    let joined = 0;
+    let invited = 0;
+    const heroes: string[] = [];
+    const formerHeroes: string[] = [];
+    for (const r of recs) {
+      const m = r.pdu.content.membership;
+      const u = r.pdu.state_key!;
+      if (m === 'join') joined++;
+      if (m === 'invite') invited++;
+      if (u === userId) continue;
+      if ((m === 'join' || m === 'invite') && heroes.length < 5) heroes.push(u);
+      else if ((m === 'leave' || m === 'ban') && formerHeroes.length < 5) formerHeroes.push(u);
+    }
+    return {
+      // Spec: with no joined or invited others, heroes may name those who left.
+      'm.heroes': heroes.length > 0 ? heroes : formerHeroes,
+      'm.joined_member_count': joined,
+      'm.invited_member_count': invited,
+    };
+  }
+
+  membersAt(viewer: Viewer, roomId: string, userIds: readonly string[], at: number): ClientEvent[] {
+    const ids = this.stateIdsAt(roomId, at);
+    const wanted = [...new Set(userIds)].map((u) => ids.get(stateMapKey('m.room.member', u))).filter((id): id is string => id !== undefined);
+    return this.formatState(viewer, wanted);
+  }
+
+  usersSharingRoomsWith(userId: string): Set<string> {
+    const out = new Set<string>();
+    for (const m of this.deps.store.roomsOfUser(userId)) {
+      if (m.membership !== 'join') continue;
+      const entry = this.sender.cache.get(m.roomId);
+      for (const u of entry?.joined ?? []) out.add(u);
+    }
+    return out;
+  }
+
+  joinedMembers(roomId: string): string[] {
+    return [...(this.sender.cache.get(roomId)?.joined ?? [])];
+  }
+}

@@ -1,0 +1,156 @@
+/**
+ * Storage of rooms: events, state (state groups + current state), forward extremities,
+ * memberships, client transaction ids, the relations index, redactions, aliases and the room
+ * directory flag. Domain operations only: services never see SQL. The sql.js implementation is
+ * sqljs/rooms.ts; migration 0004-rooms.sql.
+ */
+import type { StoredPdu } from '../core/events/types.ts';
+
+export interface RoomRecord {
+  roomId: string;
+  roomVersion: string;
+  creator: string;
+  isPublic: boolean;
+  createdTs: number;
+}
+
+/** One stored event with its bookkeeping. `pdu` is shared (cached): never mutate it. */
+export interface EventRecord {
+  pdu: StoredPdu;
+  roomId: string;
+  position: number;
+  /** State group of the room state after this event. */
+  stateGroup: number;
+  /** For state events: the event this one replaced in the room state. */
+  replacesState: string | null;
+  /** Id of the redaction applied to this event. */
+  redactedBy: string | null;
+}
+
+export type MembershipValue = 'join' | 'invite' | 'leave' | 'ban' | 'knock';
+
+export interface MemberRecord {
+  roomId: string;
+  userId: string;
+  membership: MembershipValue;
+  eventId: string;
+  position: number;
+  forgotten: boolean;
+}
+
+export interface MembershipChange {
+  roomId: string;
+  membership: MembershipValue;
+  eventId: string;
+  position: number;
+}
+
+/** Everything one event write changes, decided by the service; stored atomically. */
+export interface PersistEventBatch {
+  /** The room (a v12 create event carries no room_id of its own). */
+  roomId: string;
+  pdu: StoredPdu;
+  /** A new room: its row is created with this event (the create event). */
+  newRoom?: { roomVersion: string; creator: string; createdTs: number };
+  /** State group of the room state before the event (null only for the create event). */
+  stateGroupBefore: number | null;
+  /** Forward extremities after the event (normally just this event). */
+  forwardExtremities: string[];
+  /** The client transaction that sent it. */
+  txn?: { userId: string; deviceId: string; txnId: string };
+  /** `m.relates_to` of the event, when it has a valid one. */
+  relation?: { relatesTo: string; relType: string };
+  /** For a redaction that applies: the target event id. */
+  redacts?: string;
+}
+
+export interface PersistedEvent {
+  position: number;
+  /** State group after the event. */
+  stateGroup: number;
+  /** For state events, the event replaced in the current state (null if none). */
+  replacesState: string | null;
+}
+
+/**
+ * A write applied in order. `result` is visible to every read and write that starts after the
+ * call returns (so the next event can build on it); `durable` resolves once it is fsync'd, and
+ * only then may it be announced (ARCHITECTURE "durable before announced").
+ */
+export interface OrderedWrite<T> {
+  result: T;
+  durable: Promise<void>;
+}
+
+export interface RelationRecord {
+  eventId: string;
+  relatesTo: string;
+  relType: string;
+  type: string;
+  sender: string;
+  position: number;
+}
+
+export interface PublicRoomsPage {
+  roomIds: string[];
+  total: number;
+}
+
+export interface RoomsStore {
+  // ---- events and state --------------------------------------------------------------------
+  persistEvent(batch: PersistEventBatch): OrderedWrite<PersistedEvent>;
+  getRoom(roomId: string): RoomRecord | undefined;
+  getEvent(eventId: string): EventRecord | undefined;
+  /** Records of the ids found (missing ids are absent from the map). */
+  getEvents(eventIds: readonly string[]): Map<string, EventRecord>;
+  /** (stateMapKey → event id) of the room's current state. */
+  currentStateIds(roomId: string): Map<string, string>;
+  /** The state group after the room's latest event (null for an unknown room). */
+  currentStateGroup(roomId: string): number | null;
+  forwardExtremities(roomId: string): string[];
+  /** (stateMapKey → event id) of a state group. Shared and cached: never mutate. */
+  stateGroupIds(group: number): ReadonlyMap<string, string>;
+  /** The state group after the last event of the room at or before `position` (null if none). */
+  stateGroupAt(roomId: string, position: number): number | null;
+  /** The room's event positions in the given window, ordered by position (ascending for 'f', descending for 'b'). */
+  eventsBetween(roomId: string, opts: { dir: 'f' | 'b'; after?: number; atOrBefore?: number; limit: number }): EventRecord[];
+  /** The latest event position in the room (null when it has no events). */
+  latestPosition(roomId: string): number | null;
+  /** Closest event to `ts` in direction dir ('f': at or after; 'b': at or before). */
+  eventNearTimestamp(roomId: string, ts: number, dir: 'f' | 'b'): EventRecord | undefined;
+  /** The state events of one type, with positions, oldest first (history visibility timeline). */
+  stateEventsOfType(roomId: string, type: string): { position: number; eventId: string; stateKey: string; content: Record<string, unknown> }[];
+
+  // ---- transactions -------------------------------------------------------------------------
+  txnEventId(userId: string, deviceId: string, roomId: string, txnId: string): string | undefined;
+  txnOfEvent(eventId: string): { userId: string; deviceId: string; txnId: string } | undefined;
+
+  // ---- memberships --------------------------------------------------------------------------
+  member(roomId: string, userId: string): MemberRecord | undefined;
+  members(roomId: string): MemberRecord[];
+  roomsOfUser(userId: string): MemberRecord[];
+  /** The user's membership changes in (since, upTo], oldest first, in every room. */
+  membershipChanges(userId: string, since: number, upTo: number): MembershipChange[];
+  /** The user's membership in every room as of `upTo` (latest change at or before it). */
+  membershipsAt(userId: string, upTo: number): MembershipChange[];
+  /** The user's membership changes in one room, oldest first. */
+  membershipHistory(roomId: string, userId: string): MembershipChange[];
+  forget(roomId: string, userId: string): Promise<void>;
+
+  // ---- relations ----------------------------------------------------------------------------
+  /** Children of `eventId`, by position, in direction dir, strictly after/before `from`. */
+  relations(eventId: string, opts: { relType?: string; eventType?: string; dir: 'f' | 'b'; from?: number; limit: number }): RelationRecord[];
+  /** Children of many parents (aggregations), oldest first; only rel types in `relTypes`. */
+  relationsOf(eventIds: readonly string[], relTypes: readonly string[]): RelationRecord[];
+  /** Thread roots of a room (events with m.thread children), by latest thread activity, newest first. */
+  threadRoots(roomId: string, opts: { participant?: string; before?: number; limit: number }): { rootId: string; latestPosition: number }[];
+
+  // ---- aliases and directory ------------------------------------------------------------------
+  /** False when the alias exists already. */
+  createAlias(alias: string, roomId: string, creator: string): Promise<boolean>;
+  deleteAlias(alias: string): Promise<boolean>;
+  getAlias(alias: string): { roomId: string; creator: string } | undefined;
+  aliasesOfRoom(roomId: string): string[];
+  setPublic(roomId: string, isPublic: boolean): Promise<void>;
+  publicRoomIds(): string[];
+}

@@ -1,0 +1,215 @@
+/**
+ * sql.js implementation of PushStore (storage/push.ts) over migrations/0007-push.sql. A rules
+ * change rewrites the user's rows in one transaction and stamps the `m.push_rules` account data
+ * (table of 0005-sync-data.sql) with a fresh stream position, so /sync reports the new rules.
+ */
+import type { DefaultRuleOverride } from '../../core/push/default-rules.ts';
+import { RULE_KINDS, type PushAction, type PushCondition, type PushRule, type RuleKind } from '../../core/push/evaluate.ts';
+import type { PushActionRow, PushStore, PusherRow, UnreadCount, UserPushRules } from '../push.ts';
+import type { Database, SqlReader, SqlRow, SqlWriter } from '../storage.ts';
+import { allocateStreamPosition } from '../stream.ts';
+
+const emptyKinds = (): Record<RuleKind, PushRule[]> => ({ override: [], content: [], room: [], sender: [], underride: [] });
+const str = (v: SqlRow[string] | undefined): string | null => (v === null || v === undefined ? null : String(v));
+
+function readRules(r: SqlReader, userId: string): UserPushRules {
+  const user = emptyKinds();
+  for (const row of r.all('SELECT * FROM push_rules WHERE user_id = ? ORDER BY kind, priority DESC', [userId])) {
+    const kind = String(row.kind) as RuleKind;
+    if (!user[kind]) continue;
+    const rule: PushRule = {
+      rule_id: String(row.rule_id),
+      default: false,
+      enabled: Number(row.enabled) === 1,
+      actions: JSON.parse(String(row.actions)) as PushAction[],
+    };
+    if (row.conditions !== null) rule.conditions = JSON.parse(String(row.conditions)) as PushCondition[];
+    if (row.pattern !== null) rule.pattern = String(row.pattern);
+    user[kind].push(rule);
+  }
+  const defaults = new Map<string, DefaultRuleOverride>();
+  for (const row of r.all('SELECT * FROM push_rule_defaults WHERE user_id = ?', [userId])) {
+    const o: DefaultRuleOverride = {};
+    if (row.enabled !== null) o.enabled = Number(row.enabled) === 1;
+    if (row.actions !== null) o.actions = JSON.parse(String(row.actions)) as PushAction[];
+    defaults.set(`${String(row.kind)}/${String(row.rule_id)}`, o);
+  }
+  return { user, defaults };
+}
+
+function writeRules(w: SqlWriter, userId: string, rules: UserPushRules): void {
+  w.run('DELETE FROM push_rules WHERE user_id = ?', [userId]);
+  w.run('DELETE FROM push_rule_defaults WHERE user_id = ?', [userId]);
+  for (const kind of RULE_KINDS) {
+    const list = rules.user[kind];
+    list.forEach((rule, i) => {
+      w.run(
+        'INSERT INTO push_rules (user_id, kind, rule_id, priority, conditions, pattern, actions, enabled) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+        [
+          userId,
+          kind,
+          rule.rule_id,
+          list.length - i,
+          rule.conditions === undefined ? null : JSON.stringify(rule.conditions),
+          rule.pattern ?? null,
+          JSON.stringify(rule.actions),
+          rule.enabled,
+        ],
+      );
+    });
+  }
+  for (const [key, o] of rules.defaults) {
+    const slash = key.indexOf('/');
+    w.run('INSERT INTO push_rule_defaults (user_id, kind, rule_id, enabled, actions) VALUES (?, ?, ?, ?, ?)', [
+      userId,
+      key.slice(0, slash),
+      key.slice(slash + 1),
+      o.enabled ?? null,
+      o.actions === undefined ? null : JSON.stringify(o.actions),
+    ]);
+  }
+}
+
+function toAction(row: SqlRow): PushActionRow {
+  return {
+    userId: String(row.user_id),
+    roomId: String(row.room_id),
+    eventId: String(row.event_id),
+    position: Number(row.stream_pos),
+    threadId: String(row.thread_id),
+    notify: Number(row.notify) === 1,
+    highlight: Number(row.highlight) === 1,
+    actions: JSON.parse(String(row.actions)) as PushAction[],
+    ts: Number(row.ts),
+  };
+}
+
+function toPusher(row: SqlRow): PusherRow {
+  return {
+    userId: String(row.user_id),
+    appId: String(row.app_id),
+    pushkey: String(row.pushkey),
+    kind: String(row.kind),
+    deviceId: str(row.device_id),
+    appDisplayName: String(row.app_display_name),
+    deviceDisplayName: String(row.device_display_name),
+    profileTag: str(row.profile_tag),
+    lang: String(row.lang),
+    data: JSON.parse(String(row.data)) as Record<string, unknown>,
+    pushkeyTs: Number(row.pushkey_ts),
+  };
+}
+
+export function createSqlJsPushStore(db: Database): PushStore {
+  return {
+    userRules(userId) {
+      return db.read((r) => readRules(r, userId));
+    },
+
+    updateUserRules(userId, update, accountData) {
+      return db.write((w) => {
+        const next = update(readRules(w, userId));
+        writeRules(w, userId, next);
+        const position = allocateStreamPosition(w);
+        w.run(
+          `INSERT INTO account_data (user_id, room_id, type, content, stream_pos) VALUES (?, '', 'm.push_rules', ?, ?)
+           ON CONFLICT (user_id, room_id, type) DO UPDATE SET content = excluded.content, stream_pos = excluded.stream_pos`,
+          [userId, JSON.stringify(accountData(next)), position],
+        );
+        return { rules: next, position };
+      });
+    },
+
+    async addPushActions(rows) {
+      if (rows.length === 0) return;
+      await db.write((w) => {
+        for (const a of rows) {
+          w.run(
+            `INSERT INTO event_push_actions (user_id, room_id, event_id, stream_pos, thread_id, notify, highlight, actions, ts)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT (user_id, event_id) DO UPDATE SET room_id = excluded.room_id, stream_pos = excluded.stream_pos,
+               thread_id = excluded.thread_id, notify = excluded.notify, highlight = excluded.highlight,
+               actions = excluded.actions, ts = excluded.ts`,
+            [a.userId, a.roomId, a.eventId, a.position, a.threadId, a.notify, a.highlight, JSON.stringify(a.actions), a.ts],
+          );
+        }
+      });
+    },
+
+    unreadByThread(userId, roomId, after) {
+      const rows = db.read((r) =>
+        r.all(
+          `SELECT thread_id, COUNT(*) AS n, SUM(highlight) AS h FROM event_push_actions
+           WHERE user_id = ? AND room_id = ? AND stream_pos > ? AND notify = 1 GROUP BY thread_id`,
+          [userId, roomId, after],
+        ),
+      );
+      return rows.map((row): UnreadCount => ({ threadId: String(row.thread_id), notify: Number(row.n), highlight: Number(row.h ?? 0) }));
+    },
+
+    unreadInThread(userId, roomId, threadId, after) {
+      const row = db.read((r) =>
+        r.get(
+          `SELECT COUNT(*) AS n, SUM(highlight) AS h FROM event_push_actions
+           WHERE user_id = ? AND room_id = ? AND thread_id = ? AND stream_pos > ? AND notify = 1`,
+          [userId, roomId, threadId, after],
+        ),
+      );
+      return { notify: Number(row?.n ?? 0), highlight: Number(row?.h ?? 0) };
+    },
+
+    roomsWithNotifications(userId, minPosition) {
+      return db
+        .read((r) => r.all('SELECT DISTINCT room_id FROM event_push_actions WHERE user_id = ? AND stream_pos > ? AND notify = 1', [userId, minPosition]))
+        .map((row) => String(row.room_id));
+    },
+
+    threadOfEvent(eventId) {
+      const row = db.read((r) => r.get('SELECT thread_id FROM event_push_actions WHERE event_id = ? LIMIT 1', [eventId]));
+      return row ? String(row.thread_id) : undefined;
+    },
+
+    notifications(userId, opts) {
+      const params: (string | number)[] = [userId];
+      let sql = 'SELECT * FROM event_push_actions WHERE user_id = ? AND notify = 1';
+      if (opts.before !== null) {
+        sql += ' AND stream_pos < ?';
+        params.push(opts.before);
+      }
+      if (opts.onlyHighlight) sql += ' AND highlight = 1';
+      sql += ' ORDER BY stream_pos DESC LIMIT ?';
+      params.push(opts.limit);
+      return db.read((r) => r.all(sql, params)).map(toAction);
+    },
+
+    pushers(userId) {
+      return db.read((r) => r.all('SELECT * FROM pushers WHERE user_id = ? ORDER BY app_id, pushkey', [userId])).map(toPusher);
+    },
+
+    async setPusher(p, append) {
+      await db.write((w) => {
+        if (!append) w.run('DELETE FROM pushers WHERE app_id = ? AND pushkey = ? AND user_id <> ?', [p.appId, p.pushkey, p.userId]);
+        w.run(
+          `INSERT INTO pushers (user_id, app_id, pushkey, kind, device_id, app_display_name, device_display_name, profile_tag, lang, data, pushkey_ts)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (app_id, pushkey, user_id) DO UPDATE SET kind = excluded.kind, device_id = excluded.device_id,
+             app_display_name = excluded.app_display_name, device_display_name = excluded.device_display_name,
+             profile_tag = excluded.profile_tag, lang = excluded.lang, data = excluded.data, pushkey_ts = excluded.pushkey_ts`,
+          [p.userId, p.appId, p.pushkey, p.kind, p.deviceId, p.appDisplayName, p.deviceDisplayName, p.profileTag, p.lang, JSON.stringify(p.data), p.pushkeyTs],
+        );
+      });
+    },
+
+    deletePusher(userId, appId, pushkey) {
+      return db.write((w) => w.run('DELETE FROM pushers WHERE user_id = ? AND app_id = ? AND pushkey = ?', [userId, appId, pushkey]).changes > 0);
+    },
+
+    async deletePushersForDevice(userId, deviceId) {
+      await db.write((w) => w.run('DELETE FROM pushers WHERE user_id = ? AND device_id = ?', [userId, deviceId]));
+    },
+
+    async deletePushersForUser(userId) {
+      await db.write((w) => w.run('DELETE FROM pushers WHERE user_id = ?', [userId]));
+    },
+  };
+}

@@ -1,0 +1,567 @@
+/**
+ * sql.js implementation of RoomsStore (storage/rooms.ts; tables in migrations/0004-rooms.sql).
+ * persistEvent is one transaction: event row, state-group delta (a full snapshot every
+ * SNAPSHOT_EVERY deltas), current state, memberships, forward extremities, stream position,
+ * txn-id mapping, relation index and redaction. Parsed PDUs and flattened state groups are
+ * immutable, so they are cached in memory (bounded), which keeps JSON parsing to once per event.
+ */
+import type { Database, SqlReader, SqlRow, SqlWriter } from '../storage.ts';
+import { allocateStreamPosition } from '../stream.ts';
+import { stateMapKey, type StoredPdu } from '../../core/events/types.ts';
+import type {
+  EventRecord,
+  MemberRecord,
+  MembershipChange,
+  MembershipValue,
+  OrderedWrite,
+  PersistEventBatch,
+  PersistedEvent,
+  RelationRecord,
+  RoomRecord,
+  RoomsStore,
+} from '../rooms.ts';
+
+/** A state group chain longer than this gets a full snapshot instead of another delta. */
+export const SNAPSHOT_EVERY = 100;
+
+const EVENT_CACHE_SIZE = 20000;
+const GROUP_CACHE_SIZE = 256;
+
+/** Map with least-recently-used eviction. */
+class Lru<K, V> {
+  private readonly map = new Map<K, V>();
+  constructor(private readonly max: number) {}
+  get(k: K): V | undefined {
+    const v = this.map.get(k);
+    if (v !== undefined) {
+      this.map.delete(k);
+      this.map.set(k, v);
+    }
+    return v;
+  }
+  set(k: K, v: V): void {
+    this.map.delete(k);
+    this.map.set(k, v);
+    if (this.map.size > this.max) this.map.delete(this.map.keys().next().value as K);
+  }
+}
+
+const EVENT_COLUMNS = 'event_id, room_id, stream_pos, state_group, replaces_state, redacted_by, json';
+
+export class SqlJsRoomsStore implements RoomsStore {
+  private readonly pdus = new Lru<string, StoredPdu>(EVENT_CACHE_SIZE);
+  private readonly groups = new Lru<number, ReadonlyMap<string, string>>(GROUP_CACHE_SIZE);
+
+  constructor(private readonly db: Database) {}
+
+  // ---- writes --------------------------------------------------------------------------------
+
+  persistEvent(batch: PersistEventBatch): OrderedWrite<PersistedEvent> {
+    let result: PersistedEvent | undefined;
+    let error: unknown;
+    let newGroupState: Map<string, string> | undefined;
+    const durable = this.db.write((w) => {
+      try {
+        const r = this.applyEvent(w, batch);
+        result = r.persisted;
+        newGroupState = r.groupState;
+      } catch (e) {
+        error = e;
+        throw e;
+      }
+    });
+    if (result === undefined) {
+      durable.catch(() => undefined);
+      throw error ?? new Error('the event write was not applied');
+    }
+    // Committed in memory: the parsed PDU and the new group may be cached now.
+    this.pdus.set(batch.pdu.event_id, withoutUnsigned(batch.pdu) as StoredPdu);
+    if (newGroupState) this.groups.set(result.stateGroup, newGroupState);
+    return { result, durable };
+  }
+
+  private applyEvent(w: SqlWriter, batch: PersistEventBatch): { persisted: PersistedEvent; groupState?: Map<string, string> } {
+    const { pdu, roomId } = batch;
+    if (batch.newRoom) {
+      w.run('INSERT INTO rooms (room_id, room_version, creator, is_public, created_ts) VALUES (?, ?, ?, 0, ?)', [
+        roomId,
+        batch.newRoom.roomVersion,
+        batch.newRoom.creator,
+        batch.newRoom.createdTs,
+      ]);
+    }
+    const position = allocateStreamPosition(w);
+    let stateGroup = batch.stateGroupBefore;
+    let replacesState: string | null = null;
+    let groupState: Map<string, string> | undefined;
+    if (typeof pdu.state_key === 'string') {
+      const prev = w.get('SELECT event_id FROM current_state WHERE room_id = ? AND type = ? AND state_key = ?', [roomId, pdu.type, pdu.state_key]);
+      replacesState = prev ? String(prev.event_id) : null;
+      const g = this.newStateGroup(w, roomId, batch.stateGroupBefore, pdu.type, pdu.state_key, pdu.event_id);
+      stateGroup = g.group;
+      groupState = g.state;
+      w.run(
+        'INSERT INTO current_state (room_id, type, state_key, event_id) VALUES (?, ?, ?, ?) ' +
+          'ON CONFLICT (room_id, type, state_key) DO UPDATE SET event_id = excluded.event_id',
+        [roomId, pdu.type, pdu.state_key, pdu.event_id],
+      );
+      const membership = pdu.content.membership;
+      if (pdu.type === 'm.room.member' && typeof membership === 'string') {
+        w.run(
+          'INSERT INTO room_members (room_id, user_id, membership, event_id, stream_pos, forgotten) VALUES (?, ?, ?, ?, ?, 0) ' +
+            'ON CONFLICT (room_id, user_id) DO UPDATE SET membership = excluded.membership, event_id = excluded.event_id, ' +
+            'stream_pos = excluded.stream_pos, forgotten = 0',
+          [roomId, pdu.state_key, membership, pdu.event_id, position],
+        );
+        w.run('INSERT INTO membership_history (user_id, room_id, stream_pos, membership, event_id) VALUES (?, ?, ?, ?, ?)', [
+          pdu.state_key,
+          roomId,
+          position,
+          membership,
+          pdu.event_id,
+        ]);
+      }
+    }
+    if (stateGroup === null) throw new Error('an event other than the create event needs the state group before it');
+    w.run(
+      'INSERT INTO events (event_id, room_id, stream_pos, depth, type, state_key, sender, origin_server_ts, state_group, replaces_state, redacted_by, json) ' +
+        'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)',
+      [
+        pdu.event_id,
+        roomId,
+        position,
+        pdu.depth,
+        pdu.type,
+        pdu.state_key ?? null,
+        pdu.sender,
+        pdu.origin_server_ts,
+        stateGroup,
+        replacesState,
+        JSON.stringify(withoutUnsigned(pdu)),
+      ],
+    );
+    w.run('DELETE FROM forward_extremities WHERE room_id = ?', [roomId]);
+    for (const id of batch.forwardExtremities) {
+      w.run('INSERT INTO forward_extremities (room_id, event_id) VALUES (?, ?)', [roomId, id]);
+    }
+    if (batch.txn) {
+      w.run('INSERT INTO event_txns (user_id, device_id, room_id, txn_id, event_id) VALUES (?, ?, ?, ?, ?)', [
+        batch.txn.userId,
+        batch.txn.deviceId,
+        roomId,
+        batch.txn.txnId,
+        pdu.event_id,
+      ]);
+    }
+    if (batch.relation) {
+      w.run(
+        'INSERT INTO event_relations (event_id, room_id, relates_to, rel_type, type, sender, stream_pos) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        [pdu.event_id, roomId, batch.relation.relatesTo, batch.relation.relType, pdu.type, pdu.sender, position],
+      );
+    }
+    if (batch.redacts !== undefined) {
+      w.run('INSERT INTO redactions (redaction_id, redacts) VALUES (?, ?) ON CONFLICT (redaction_id) DO NOTHING', [pdu.event_id, batch.redacts]);
+      w.run('UPDATE events SET redacted_by = ? WHERE event_id = ? AND redacted_by IS NULL', [pdu.event_id, batch.redacts]);
+      // A redacted event no longer relates to anything (spec: relations "Redactions").
+      w.run('DELETE FROM event_relations WHERE event_id = ?', [batch.redacts]);
+    }
+    return { persisted: { position, stateGroup, replacesState }, groupState };
+  }
+
+  /** Adds a delta group on top of `prev`, or a full snapshot when the chain is long. */
+  private newStateGroup(
+    w: SqlWriter,
+    roomId: string,
+    prev: number | null,
+    type: string,
+    stateKey: string,
+    eventId: string,
+  ): { group: number; state?: Map<string, string> } {
+    const idRow = w.get('SELECT COALESCE(MAX(group_id), 0) + 1 AS id FROM state_groups');
+    const group = Number(idRow!.id);
+    let chainLen = 0;
+    if (prev !== null) {
+      const p = w.get('SELECT chain_len FROM state_groups WHERE group_id = ?', [prev]);
+      if (!p) throw new Error(`unknown state group ${prev}`);
+      chainLen = Number(p.chain_len) + 1;
+    }
+    const prevCached = prev !== null ? this.groups.get(prev) : new Map<string, string>();
+    if (prev === null || chainLen >= SNAPSHOT_EVERY) {
+      const full = new Map(prev === null ? [] : this.loadGroup(w, prev));
+      full.set(stateMapKey(type, stateKey), eventId);
+      w.run('INSERT INTO state_groups (group_id, room_id, prev_group, chain_len) VALUES (?, ?, NULL, 0)', [group, roomId]);
+      for (const [k, id] of full) {
+        const i = k.indexOf('\u0000');
+        w.run('INSERT INTO state_group_entries (group_id, type, state_key, event_id) VALUES (?, ?, ?, ?)', [group, k.slice(0, i), k.slice(i + 1), id]);
+      }
+      return { group, state: full };
+    }
+    w.run('INSERT INTO state_groups (group_id, room_id, prev_group, chain_len) VALUES (?, ?, ?, ?)', [group, roomId, prev, chainLen]);
+    w.run('INSERT INTO state_group_entries (group_id, type, state_key, event_id) VALUES (?, ?, ?, ?)', [group, type, stateKey, eventId]);
+    let state: Map<string, string> | undefined;
+    if (prevCached) {
+      state = new Map(prevCached);
+      state.set(stateMapKey(type, stateKey), eventId);
+    }
+    return { group, state };
+  }
+
+  /** Flattens a group: walk prev_group links to the snapshot, then apply deltas oldest first. */
+  private loadGroup(r: SqlReader, group: number): ReadonlyMap<string, string> {
+    const cached = this.groups.get(group);
+    if (cached) return cached;
+    const chain: number[] = [];
+    let base: ReadonlyMap<string, string> | undefined;
+    let g: number | null = group;
+    while (g !== null) {
+      const c = this.groups.get(g);
+      if (c) {
+        base = c;
+        break;
+      }
+      chain.push(g);
+      const row = r.get('SELECT prev_group FROM state_groups WHERE group_id = ?', [g]);
+      if (!row) throw new Error(`unknown state group ${g}`);
+      g = row.prev_group === null ? null : Number(row.prev_group);
+    }
+    const state = new Map(base ?? []);
+    for (let i = chain.length - 1; i >= 0; i--) {
+      for (const e of r.all('SELECT type, state_key, event_id FROM state_group_entries WHERE group_id = ?', [chain[i]!])) {
+        state.set(stateMapKey(String(e.type), String(e.state_key)), String(e.event_id));
+      }
+    }
+    this.groups.set(group, state);
+    return state;
+  }
+
+  // ---- events and state ----------------------------------------------------------------------
+
+  getRoom(roomId: string): RoomRecord | undefined {
+    const row = this.db.read((r) => r.get('SELECT room_id, room_version, creator, is_public, created_ts FROM rooms WHERE room_id = ?', [roomId]));
+    if (!row) return undefined;
+    return {
+      roomId: String(row.room_id),
+      roomVersion: String(row.room_version),
+      creator: String(row.creator),
+      isPublic: Number(row.is_public) === 1,
+      createdTs: Number(row.created_ts),
+    };
+  }
+
+  private toRecord(row: SqlRow): EventRecord {
+    const id = String(row.event_id);
+    let pdu = this.pdus.get(id);
+    if (!pdu) {
+      pdu = JSON.parse(String(row.json)) as StoredPdu;
+      pdu.event_id = id;
+      this.pdus.set(id, pdu);
+    }
+    return {
+      pdu,
+      roomId: String(row.room_id),
+      position: Number(row.stream_pos),
+      stateGroup: Number(row.state_group),
+      replacesState: row.replaces_state === null ? null : String(row.replaces_state),
+      redactedBy: row.redacted_by === null ? null : String(row.redacted_by),
+    };
+  }
+
+  getEvent(eventId: string): EventRecord | undefined {
+    const row = this.db.read((r) => r.get(`SELECT ${EVENT_COLUMNS} FROM events WHERE event_id = ?`, [eventId]));
+    return row ? this.toRecord(row) : undefined;
+  }
+
+  getEvents(eventIds: readonly string[]): Map<string, EventRecord> {
+    const out = new Map<string, EventRecord>();
+    const unique = [...new Set(eventIds)];
+    this.db.read((r) => {
+      for (let i = 0; i < unique.length; i += 200) {
+        const chunk = unique.slice(i, i + 200);
+        const rows = r.all(`SELECT ${EVENT_COLUMNS} FROM events WHERE event_id IN (${chunk.map(() => '?').join(',')})`, chunk);
+        for (const row of rows) out.set(String(row.event_id), this.toRecord(row));
+      }
+    });
+    return out;
+  }
+
+  currentStateIds(roomId: string): Map<string, string> {
+    const rows = this.db.read((r) => r.all('SELECT type, state_key, event_id FROM current_state WHERE room_id = ?', [roomId]));
+    const out = new Map<string, string>();
+    for (const row of rows) out.set(stateMapKey(String(row.type), String(row.state_key)), String(row.event_id));
+    return out;
+  }
+
+  currentStateGroup(roomId: string): number | null {
+    const row = this.db.read((r) =>
+      r.get('SELECT state_group FROM events WHERE room_id = ? ORDER BY stream_pos DESC LIMIT 1', [roomId]),
+    );
+    return row ? Number(row.state_group) : null;
+  }
+
+  forwardExtremities(roomId: string): string[] {
+    return this.db.read((r) => r.all('SELECT event_id FROM forward_extremities WHERE room_id = ?', [roomId])).map((row) => String(row.event_id));
+  }
+
+  stateGroupIds(group: number): ReadonlyMap<string, string> {
+    return this.db.read((r) => this.loadGroup(r, group));
+  }
+
+  stateGroupAt(roomId: string, position: number): number | null {
+    const row = this.db.read((r) =>
+      r.get('SELECT state_group FROM events WHERE room_id = ? AND stream_pos <= ? ORDER BY stream_pos DESC LIMIT 1', [roomId, position]),
+    );
+    return row ? Number(row.state_group) : null;
+  }
+
+  eventsBetween(roomId: string, opts: { dir: 'f' | 'b'; after?: number; atOrBefore?: number; limit: number }): EventRecord[] {
+    const where = ['room_id = ?'];
+    const params: (string | number)[] = [roomId];
+    if (opts.after !== undefined) {
+      where.push('stream_pos > ?');
+      params.push(opts.after);
+    }
+    if (opts.atOrBefore !== undefined) {
+      where.push('stream_pos <= ?');
+      params.push(opts.atOrBefore);
+    }
+    params.push(opts.limit);
+    const order = opts.dir === 'f' ? 'ASC' : 'DESC';
+    const rows = this.db.read((r) =>
+      r.all(`SELECT ${EVENT_COLUMNS} FROM events WHERE ${where.join(' AND ')} ORDER BY stream_pos ${order} LIMIT ?`, params),
+    );
+    return rows.map((row) => this.toRecord(row));
+  }
+
+  latestPosition(roomId: string): number | null {
+    const row = this.db.read((r) => r.get('SELECT MAX(stream_pos) AS p FROM events WHERE room_id = ?', [roomId]));
+    return row && row.p !== null ? Number(row.p) : null;
+  }
+
+  eventNearTimestamp(roomId: string, ts: number, dir: 'f' | 'b'): EventRecord | undefined {
+    const sql =
+      dir === 'f'
+        ? `SELECT ${EVENT_COLUMNS} FROM events WHERE room_id = ? AND origin_server_ts >= ? ORDER BY origin_server_ts ASC, stream_pos ASC LIMIT 1`
+        : `SELECT ${EVENT_COLUMNS} FROM events WHERE room_id = ? AND origin_server_ts <= ? ORDER BY origin_server_ts DESC, stream_pos DESC LIMIT 1`;
+    const row = this.db.read((r) => r.get(sql, [roomId, ts]));
+    return row ? this.toRecord(row) : undefined;
+  }
+
+  stateEventsOfType(roomId: string, type: string): { position: number; eventId: string; stateKey: string; content: Record<string, unknown> }[] {
+    const rows = this.db.read((r) =>
+      r.all(`SELECT ${EVENT_COLUMNS} FROM events WHERE room_id = ? AND type = ? AND state_key IS NOT NULL ORDER BY stream_pos ASC`, [roomId, type]),
+    );
+    return rows.map((row) => {
+      const rec = this.toRecord(row);
+      return { position: rec.position, eventId: rec.pdu.event_id, stateKey: rec.pdu.state_key ?? '', content: rec.pdu.content };
+    });
+  }
+
+  // ---- transactions --------------------------------------------------------------------------
+
+  txnEventId(userId: string, deviceId: string, roomId: string, txnId: string): string | undefined {
+    const row = this.db.read((r) =>
+      r.get('SELECT event_id FROM event_txns WHERE user_id = ? AND device_id = ? AND room_id = ? AND txn_id = ?', [userId, deviceId, roomId, txnId]),
+    );
+    return row ? String(row.event_id) : undefined;
+  }
+
+  txnOfEvent(eventId: string): { userId: string; deviceId: string; txnId: string } | undefined {
+    const row = this.db.read((r) => r.get('SELECT user_id, device_id, txn_id FROM event_txns WHERE event_id = ?', [eventId]));
+    return row ? { userId: String(row.user_id), deviceId: String(row.device_id), txnId: String(row.txn_id) } : undefined;
+  }
+
+  // ---- memberships ---------------------------------------------------------------------------
+
+  private toMember(row: SqlRow): MemberRecord {
+    return {
+      roomId: String(row.room_id),
+      userId: String(row.user_id),
+      membership: String(row.membership) as MembershipValue,
+      eventId: String(row.event_id),
+      position: Number(row.stream_pos),
+      forgotten: Number(row.forgotten) === 1,
+    };
+  }
+
+  member(roomId: string, userId: string): MemberRecord | undefined {
+    const row = this.db.read((r) =>
+      r.get('SELECT room_id, user_id, membership, event_id, stream_pos, forgotten FROM room_members WHERE room_id = ? AND user_id = ?', [roomId, userId]),
+    );
+    return row ? this.toMember(row) : undefined;
+  }
+
+  members(roomId: string): MemberRecord[] {
+    return this.db
+      .read((r) => r.all('SELECT room_id, user_id, membership, event_id, stream_pos, forgotten FROM room_members WHERE room_id = ? ORDER BY stream_pos', [roomId]))
+      .map((row) => this.toMember(row));
+  }
+
+  roomsOfUser(userId: string): MemberRecord[] {
+    return this.db
+      .read((r) => r.all('SELECT room_id, user_id, membership, event_id, stream_pos, forgotten FROM room_members WHERE user_id = ?', [userId]))
+      .map((row) => this.toMember(row));
+  }
+
+  private toChange(row: SqlRow): MembershipChange {
+    return {
+      roomId: String(row.room_id),
+      membership: String(row.membership) as MembershipValue,
+      eventId: String(row.event_id),
+      position: Number(row.stream_pos),
+    };
+  }
+
+  membershipChanges(userId: string, since: number, upTo: number): MembershipChange[] {
+    return this.db
+      .read((r) =>
+        r.all(
+          'SELECT room_id, membership, event_id, stream_pos FROM membership_history WHERE user_id = ? AND stream_pos > ? AND stream_pos <= ? ORDER BY stream_pos',
+          [userId, since, upTo],
+        ),
+      )
+      .map((row) => this.toChange(row));
+  }
+
+  membershipsAt(userId: string, upTo: number): MembershipChange[] {
+    return this.db
+      .read((r) =>
+        r.all(
+          'SELECT h.room_id, h.membership, h.event_id, h.stream_pos FROM membership_history h WHERE h.user_id = ? AND h.stream_pos = ' +
+            '(SELECT MAX(h2.stream_pos) FROM membership_history h2 WHERE h2.room_id = h.room_id AND h2.user_id = h.user_id AND h2.stream_pos <= ?)',
+          [userId, upTo],
+        ),
+      )
+      .map((row) => this.toChange(row));
+  }
+
+  membershipHistory(roomId: string, userId: string): MembershipChange[] {
+    return this.db
+      .read((r) =>
+        r.all('SELECT room_id, membership, event_id, stream_pos FROM membership_history WHERE room_id = ? AND user_id = ? ORDER BY stream_pos', [roomId, userId]),
+      )
+      .map((row) => this.toChange(row));
+  }
+
+  async forget(roomId: string, userId: string): Promise<void> {
+    await this.db.write((w) => w.run('UPDATE room_members SET forgotten = 1 WHERE room_id = ? AND user_id = ?', [roomId, userId]));
+  }
+
+  // ---- relations -----------------------------------------------------------------------------
+
+  private toRelation(row: SqlRow): RelationRecord {
+    return {
+      eventId: String(row.event_id),
+      relatesTo: String(row.relates_to),
+      relType: String(row.rel_type),
+      type: String(row.type),
+      sender: String(row.sender),
+      position: Number(row.stream_pos),
+    };
+  }
+
+  relations(eventId: string, opts: { relType?: string; eventType?: string; dir: 'f' | 'b'; from?: number; limit: number }): RelationRecord[] {
+    const where = ['relates_to = ?'];
+    const params: (string | number)[] = [eventId];
+    if (opts.relType !== undefined) {
+      where.push('rel_type = ?');
+      params.push(opts.relType);
+    }
+    if (opts.eventType !== undefined) {
+      where.push('type = ?');
+      params.push(opts.eventType);
+    }
+    if (opts.from !== undefined) {
+      where.push(opts.dir === 'f' ? 'stream_pos > ?' : 'stream_pos < ?');
+      params.push(opts.from);
+    }
+    params.push(opts.limit);
+    return this.db
+      .read((r) =>
+        r.all(
+          `SELECT event_id, relates_to, rel_type, type, sender, stream_pos FROM event_relations WHERE ${where.join(' AND ')} ORDER BY stream_pos ${opts.dir === 'f' ? 'ASC' : 'DESC'} LIMIT ?`,
+          params,
+        ),
+      )
+      .map((row) => this.toRelation(row));
+  }
+
+  relationsOf(eventIds: readonly string[], relTypes: readonly string[]): RelationRecord[] {
+    if (eventIds.length === 0 || relTypes.length === 0) return [];
+    const out: RelationRecord[] = [];
+    this.db.read((r) => {
+      for (let i = 0; i < eventIds.length; i += 200) {
+        const chunk = eventIds.slice(i, i + 200);
+        const rows = r.all(
+          `SELECT event_id, relates_to, rel_type, type, sender, stream_pos FROM event_relations WHERE relates_to IN (${chunk.map(() => '?').join(',')}) ` +
+            `AND rel_type IN (${relTypes.map(() => '?').join(',')}) ORDER BY stream_pos ASC`,
+          [...chunk, ...relTypes],
+        );
+        for (const row of rows) out.push(this.toRelation(row));
+      }
+    });
+    return out;
+  }
+
+  threadRoots(roomId: string, opts: { participant?: string; before?: number; limit: number }): { rootId: string; latestPosition: number }[] {
+    const params: (string | number)[] = [roomId];
+    let participantClause = '';
+    if (opts.participant !== undefined) {
+      participantClause =
+        ' AND (relates_to IN (SELECT relates_to FROM event_relations WHERE room_id = ? AND rel_type = ? AND sender = ?) ' +
+        'OR relates_to IN (SELECT event_id FROM events WHERE room_id = ? AND sender = ?))';
+      params.push(roomId, 'm.thread', opts.participant, roomId, opts.participant);
+    }
+    let having = '';
+    if (opts.before !== undefined) {
+      having = ' HAVING MAX(stream_pos) < ?';
+      params.push(opts.before);
+    }
+    params.push(opts.limit);
+    return this.db
+      .read((r) =>
+        r.all(
+          `SELECT relates_to, MAX(stream_pos) AS latest FROM event_relations WHERE room_id = ? AND rel_type = 'm.thread'${participantClause} ` +
+            `GROUP BY relates_to${having} ORDER BY latest DESC LIMIT ?`,
+          params,
+        ),
+      )
+      .map((row) => ({ rootId: String(row.relates_to), latestPosition: Number(row.latest) }));
+  }
+
+  // ---- aliases and directory -----------------------------------------------------------------
+
+  async createAlias(alias: string, roomId: string, creator: string): Promise<boolean> {
+    return this.db.write((w) => {
+      const r = w.run('INSERT INTO room_aliases (alias, room_id, creator) VALUES (?, ?, ?) ON CONFLICT (alias) DO NOTHING', [alias, roomId, creator]);
+      return r.changes === 1;
+    });
+  }
+
+  async deleteAlias(alias: string): Promise<boolean> {
+    return this.db.write((w) => w.run('DELETE FROM room_aliases WHERE alias = ?', [alias]).changes === 1);
+  }
+
+  getAlias(alias: string): { roomId: string; creator: string } | undefined {
+    const row = this.db.read((r) => r.get('SELECT room_id, creator FROM room_aliases WHERE alias = ?', [alias]));
+    return row ? { roomId: String(row.room_id), creator: String(row.creator) } : undefined;
+  }
+
+  aliasesOfRoom(roomId: string): string[] {
+    return this.db.read((r) => r.all('SELECT alias FROM room_aliases WHERE room_id = ? ORDER BY alias', [roomId])).map((row) => String(row.alias));
+  }
+
+  async setPublic(roomId: string, isPublic: boolean): Promise<void> {
+    await this.db.write((w) => w.run('UPDATE rooms SET is_public = ? WHERE room_id = ?', [isPublic ? 1 : 0, roomId]));
+  }
+
+  publicRoomIds(): string[] {
+    return this.db.read((r) => r.all('SELECT room_id FROM rooms WHERE is_public = 1 ORDER BY created_ts, room_id')).map((row) => String(row.room_id));
+  }
+}
+
+/** `unsigned` is per-viewer and computed at read time; it is never stored with the event. */
+function withoutUnsigned(pdu: StoredPdu): Omit<StoredPdu, 'unsigned'> {
+  if (pdu.unsigned === undefined) return pdu;
+  const { unsigned: _u, ...rest } = pdu;
+  return rest;
+}
