@@ -86,6 +86,16 @@ export interface BuiltServices {
   close(): Promise<void>;
 }
 
+/** A part of the server wired in its own file (media, federation, admin): it gets the core
+ * services built here and returns its routes and its shutdown. */
+export type WiringPart = (ctx: WiringContext) => BuiltServices | Promise<BuiltServices>;
+
+/** Parts beyond the client core; each lives in server/wiring-<part>.ts. */
+const PARTS: WiringPart[] = [];
+
+/** Every core service, as the parts wired in other files see them. */
+export type WiringContext = Awaited<ReturnType<typeof buildCore>>;
+
 export interface WiringInput {
   db: Database;
   settings: () => Settings;
@@ -94,7 +104,8 @@ export interface WiringInput {
   testing?: TestingOptions;
 }
 
-export async function buildServices(input: WiringInput): Promise<BuiltServices> {
+/** Builds the client core: storage areas, services and the bus subscriptions between them. */
+async function buildCore(input: WiringInput) {
   const { db, log } = input;
   const settings = input.settings;
   const serverName = settings().serverName;
@@ -240,6 +251,22 @@ export async function buildServices(input: WiringInput): Promise<BuiltServices> 
   });
 
   return {
+    db, settings, log, serverName, bus, notifier, signingKey: input.signingKey, auth, roomsDeps,
+    users, rooms, roomsStore, syncData, accountData, receipts, typing, presence, profile, userDirectory, filters,
+    e2eeStore, deviceKeys, crossSigning, keyBackup, toDevice, search, reports, hierarchy,
+    pushStore, pushRules, pushCounts, pushers, sync, openid, isLocalUser,
+  };
+}
+
+export async function buildServices(input: WiringInput): Promise<BuiltServices> {
+  const ctx = await buildCore(input);
+  const { settings, auth, users, roomsDeps, serverName, openid } = ctx;
+  const { deviceKeys, crossSigning, keyBackup, toDevice, search, reports, hierarchy } = ctx;
+  const { pushRules, pushers, pushCounts, sync, filters, presence, typing, receipts, profile, userDirectory, accountData, notifier } = ctx;
+  const parts: BuiltServices[] = [];
+  for (const part of PARTS) parts.push(await part(ctx));
+
+  return {
     mount(r) {
       discovery.registerCapabilities(r, {
         auth,
@@ -279,8 +306,10 @@ export async function buildServices(input: WiringInput): Promise<BuiltServices> 
       accountDataApi.register(r, { auth, accountData });
       tagsApi.register(r, { auth, accountData });
       openidApi.register(r, { auth, openid, serverName });
+      for (const p of parts) p.mount(r);
     },
     async close() {
+      for (const p of parts.reverse()) await p.close();
       notifier.close();
       typing.close();
       presence.close();
