@@ -208,16 +208,25 @@ async function buildCore(input: WiringInput) {
   const pushStore = createSqlJsPushStore(db);
   const pushRules = new PushRulesService({ store: pushStore, notify: (p, u) => notifier.notify(p, u) });
   const pushRooms = pushRoomViewFrom((id) => rooms.sender.cache.get(id));
+  const receiptPosition = readReceiptPositionFrom({
+    userReceipts: (u, r) => syncData.userReceipts(u, r),
+    eventPosition: (id) => roomsStore.getEvent(id)?.position,
+  });
   let pushers!: Pushers;
   const pushCounts = new PushCounts({
     store: pushStore,
     rules: pushRules,
     rooms: { ...pushRooms, eventContent: (id) => roomsStore.getEvent(id)?.pdu.content },
     isLocalUser: (u) => u.endsWith(`:${serverName}`),
-    readReceiptPosition: readReceiptPositionFrom({
-      userReceipts: (u, r) => syncData.userReceipts(u, r),
-      eventPosition: (id) => roomsStore.getEvent(id)?.position,
-    }),
+    readReceiptPosition: (u, r, thread) => {
+      // Nothing before the user's latest join is unread (as Synapse counts): an accepted invite
+      // or a room rejoined later starts clean.
+      const receipt = receiptPosition(u, r, thread);
+      const joins = roomsStore.membershipHistory(r, u).filter((m) => m.membership === 'join');
+      const joined = joins.length > 0 ? joins[joins.length - 1]!.position : null;
+      if (joined === null) return receipt;
+      return receipt === null ? joined : Math.max(receipt, joined);
+    },
     notify: (p, u) => notifier.notify(p, u),
     onNotified: (u, pdu, v) => pushers.onNotified(u, pdu, v),
     eventForUser: (u, id) => {

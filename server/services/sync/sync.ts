@@ -259,7 +259,12 @@ export function createSync(deps: SyncDeps): SyncService {
           }
         }
         if (tlFilter?.unread_thread_notifications && counts.threads && Object.keys(counts.threads).length > 0) {
+          // With threaded counts the room's own counts cover the main timeline only (spec: "Receiving notifications").
           room.unread_thread_notifications = counts.threads;
+          for (const t of Object.values(counts.threads)) {
+            room.unread_notifications.notification_count -= t.notification_count;
+            room.unread_notifications.highlight_count -= t.highlight_count;
+          }
         }
         res.rooms.join[roomId] = room;
       } else if (m.membership === 'invite') {
