@@ -161,6 +161,18 @@ async function createRoom(creator: User, members: User[], name: string): Promise
   return roomId;
 }
 
+/** Paths of the non-empty leaves of a /sync response, room ids replaced by '*' (diagnostics). */
+function describeNonEmpty(v: any, path = ''): string[] {
+  if (path === '.next_batch') return [];
+  if (Array.isArray(v)) return v.length ? [path] : [];
+  if (v && typeof v === 'object') {
+    const out = new Set<string>();
+    for (const [k, x] of Object.entries(v)) for (const p of describeNonEmpty(x, `${path}.${/^[!@]/.test(k) ? '*' : k}`)) out.add(p);
+    return [...out];
+  }
+  return v === 0 ? [] : [path];
+}
+
 let txn = 0;
 function sendPath(roomId: string): string {
   return `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/send/m.room.message/b${process.pid}.${++txn}`;
@@ -241,6 +253,10 @@ async function main(): Promise<void> {
     const waiters = new Map<string, () => void>();
     let receiving = true;
     let syncRequests = 0;
+    let syncWithoutTimeline = 0;
+    const emptyWhy = new Map<string, number>();
+    const emptyTimes: number[] = [];
+    let emptyBeforeArrival = 0;
     const receiverLoop = (async () => {
       while (receiving) {
         const r = await call('GET', `/_matrix/client/v3/sync?filter=${filter}&timeout=30000&since=${encodeURIComponent(since)}`, { token: receiver.token, agent: syncAgent });
@@ -248,7 +264,15 @@ async function main(): Promise<void> {
         syncRequests++;
         if (r.status !== 200) throw new Error(`receiver /sync → ${r.status} ${JSON.stringify(r.json)}`);
         since = r.json.next_batch;
-        for (const room of Object.values<any>(r.json.rooms?.join ?? {})) {
+        const joined = Object.values<any>(r.json.rooms?.join ?? {});
+        if (!joined.some((room) => (room.timeline?.events ?? []).length > 0)) {
+          syncWithoutTimeline++;
+          // what woke it: anything non-empty besides next_batch (e.g. ephemeral receipts, counts)
+          const why = describeNonEmpty(r.json).join('+') || '(nothing)';
+          emptyWhy.set(why, (emptyWhy.get(why) ?? 0) + 1);
+          emptyTimes.push(now);
+        }
+        for (const room of joined) {
           for (const ev of room.timeline?.events ?? []) {
             if (!arrivals.has(ev.event_id)) arrivals.set(ev.event_id, now);
             waiters.get(ev.event_id)?.();
@@ -273,7 +297,10 @@ async function main(): Promise<void> {
         });
         waiters.delete(id);
       }
-      if (i >= 5) syncLat.push(arrivals.get(id)! - t); // first 5 are warm-up
+      if (i >= 5) {
+        syncLat.push(arrivals.get(id)! - t); // first 5 are warm-up
+        if (emptyTimes.some((e) => e >= t && e < arrivals.get(id)!)) emptyBeforeArrival++;
+      }
     }
     receiving = false;
     // wake the receiver's last long poll so it can exit
@@ -334,7 +361,7 @@ async function main(): Promise<void> {
       process.stdout.write(`${r[0].padEnd(w[0]!)}  ${r[1].padStart(w[1]!)}  ${r[2].padEnd(w[2]!)}  ${r[3].padEnd(w[3]!)}  ${r[4]}\n`);
       if (i === 0) process.stdout.write(`${'-'.repeat(w.reduce((a, b) => a + b + 2, 0) + 4)}\n`);
     }
-    process.stdout.write(`\n(${syncRequests} receiver /sync requests; errors during sends: ${errors})\n`);
+    process.stdout.write(`\n(${syncRequests} receiver /sync responses for ${SYNC_SAMPLES + 6} messages, ${syncWithoutTimeline} without a timeline event${syncWithoutTimeline ? `: ${[...emptyWhy].map(([k, v]) => `${v}× ${k}`).join(', ')}` : ''}; ${emptyBeforeArrival} of ${syncLat.length} samples saw an empty response between the send and the event's arrival; errors during sends: ${errors})\n`);
     if (errors > 0) process.exitCode = 1;
   } finally {
     sendAgent.destroy();

@@ -33,6 +33,7 @@ async function main(): Promise<number> {
   });
   process.stdout.write(`Hearth is running. Server name: ${hs.settings.serverName}\n`);
   process.stdout.write(`Client API: ${hs.urls.client}\n`);
+  if (hs.urls.admin) process.stdout.write(`Admin pages (open in a browser on this computer): ${hs.urls.admin}/_hearth/admin/\n`);
   if (hs.urls.federation) process.stdout.write(`Federation (TLS): ${hs.urls.federation}\n`);
   process.stdout.write('Press Ctrl+C to stop.\n');
 

@@ -3,13 +3,17 @@
  * mounts the API and owns the listeners. Several homeservers can share one process (federation tests).
  */
 import { mkdirSync } from 'node:fs';
-import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { AddressInfo, Socket } from 'node:net';
 import { createApp } from './api/http/app.ts';
+import { createAdminApp } from './api/admin/hearth/admin-app.ts';
+import { AdminSettings } from './services/admin/settings.ts';
+import { adminAccounts } from './services/admin/admin-accounts.ts';
 import * as discovery from './api/client/discovery.ts';
-import { DEFAULT_SETTINGS, mergeSettings, STORED_SETTING_KEYS, type PartialSettings, type Settings } from './config/settings.ts';
+import { DEFAULT_SETTINGS, formatListen, mergeSettings, STORED_SETTING_KEYS, type PartialSettings, type Settings } from './config/settings.ts';
 import { createLogger, type Logger } from './logger.ts';
 import type { Database } from './storage/storage.ts';
 import { openSqlJsDatabase } from './storage/sqljs/open.ts';
@@ -23,7 +27,12 @@ export interface HomeserverOptions {
   logSink?: (line: string) => void;
   /** Test-only knobs (cheaper password hashing, rate limits). Never set by the CLI. */
   testing?: TestingOptions;
+  /** The built admin GUI (default renderer/dist next to server/). */
+  guiDir?: string;
 }
+
+const DEFAULT_GUI_DIR = join(import.meta.dirname, '..', 'renderer', 'dist');
+const VERSION = '0.1.0';
 
 export type HomeserverState = 'stopped' | 'starting' | 'running' | 'stopping';
 
@@ -32,7 +41,7 @@ export interface Homeserver {
   readonly log: Logger;
   readonly state: HomeserverState;
   /** Base URLs of the listeners, available once started. */
-  readonly urls: { client: string; federation?: string };
+  readonly urls: { client: string; federation?: string; admin?: string };
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -63,9 +72,16 @@ export async function createHomeserver(opts: HomeserverOptions): Promise<Homeser
   let db: Database | undefined;
   let settings: Settings = baseline;
   let signingKey: SigningKey | undefined;
-  let services: BuiltServices | undefined;
+  let services: Awaited<ReturnType<typeof buildServices>> | undefined;
   const listeners: Listener[] = [];
-  const urls: { client: string; federation?: string } = { client: '' };
+  const urls: { client: string; federation?: string; admin?: string } = { client: '' };
+  let startedTs = 0;
+  // The client and federation listeners call whichever app is current: setting the server name
+  // during setup rebuilds the services, and with them the app.
+  let clientApp: ReturnType<typeof createApp>['app'] | undefined;
+  const overriddenKeys = (): string[] => [
+    ...new Set(opts.overrides.flatMap((o) => Object.entries(o).filter(([, v]) => v !== undefined).map(([k]) => k))),
+  ];
 
   const listen = (server: Server, host: string, port: number): Promise<Listener> =>
     new Promise((resolve, reject) => {
@@ -110,33 +126,56 @@ export async function createHomeserver(opts: HomeserverOptions): Promise<Homeser
         signingKey = loadOrCreateSigningKey(settings.dataDir);
         log.info(`server name ${settings.serverName}, signing key ${signingKey.keyId}`);
 
-        let publicBaseUrl = settings.publicBaseUrl;
         services = await buildServices({ db, settings: () => settings, signingKey, log, testing: opts.testing });
-        const built = services;
-        const { app } = createApp({
-          log,
-          maxJsonBodyBytes: settings.maxJsonBodyBytes,
-          mount: (r) => {
-            discovery.register(r, {
-              publicBaseUrl: () => publicBaseUrl ?? urls.client,
-              unstableFeatures: () => ({}),
-            });
-            built.mount(r);
+        clientApp = buildClientApp(services);
+        const database = db;
+        const adminSettings = new AdminSettings({
+          db: database,
+          storedKeys: STORED_SETTING_KEYS,
+          validate: (stored) => mergeSettings({ ...baseline }, stored as PartialSettings, ...opts.overrides),
+          onChanged: () => {
+            settings = mergeSettings({ ...baseline }, readStoredSettings(database), ...opts.overrides);
+            log.level = settings.logLevel;
           },
         });
-
-        const client = await listen(createHttpServer(app), settings.listen.host, settings.listen.port);
+        const dispatch = (req: IncomingMessage, res: ServerResponse): void => void clientApp!(req, res);
+        const client = await listen(createHttpServer(dispatch), settings.listen.host, settings.listen.port);
         listeners.push(client);
         urls.client = urlOf('http', client);
         log.info(`client API listening on ${urls.client}`);
         if (settings.federationListen) {
-          const tls = createHttpsServer({ cert: readFileSync(settings.tlsCert!), key: readFileSync(settings.tlsKey!) }, app);
+          const tls = createHttpsServer({ cert: readFileSync(settings.tlsCert!), key: readFileSync(settings.tlsKey!) }, dispatch);
           const fed = await listen(tls as unknown as Server, settings.federationListen.host, settings.federationListen.port);
           listeners.push(fed);
           urls.federation = urlOf('https', fed);
           log.info(`federation and client API (TLS) listening on ${urls.federation}`);
         }
-        publicBaseUrl ??= urls.client;
+        const adminApp = createAdminApp({
+          log,
+          guiDir: opts.guiDir ?? DEFAULT_GUI_DIR,
+          maxJsonBodyBytes: settings.maxJsonBodyBytes,
+          settings: adminSettings,
+          effective: () => settings,
+          overriddenKeys,
+          accounts: () => adminAccounts(services!.users, settings.serverName),
+          countRooms: () => Number(database.read((r) => r.get('SELECT COUNT(*) AS n FROM rooms'))?.n ?? 0),
+          reloadServices,
+          state: () => state,
+          urls: () => ({ client: urls.client, federation: urls.federation, admin: urls.admin ?? '' }),
+          startedTs: () => startedTs,
+          version: VERSION,
+        });
+        const admin = await listen(createHttpServer(adminApp), settings.adminListen.host, settings.adminListen.port).catch((e: NodeJS.ErrnoException) => {
+          throw new Error(
+            e.code === 'EADDRINUSE'
+              ? `the admin address ${formatListen(settings.adminListen)} is in use; choose another with --admin-listen HOST:PORT`
+              : `cannot open the admin listener on ${formatListen(settings.adminListen)}: ${e.message}`,
+          );
+        });
+        listeners.push(admin);
+        urls.admin = urlOf('http', admin);
+        log.info(`admin pages listening on ${urls.admin}/_hearth/admin/`);
+        startedTs = Date.now();
         state = 'running';
       } catch (e) {
         await closeEverything();
@@ -152,6 +191,32 @@ export async function createHomeserver(opts: HomeserverOptions): Promise<Homeser
       log.info('stopped');
     },
   };
+
+  /** The client API app over the current services. */
+  function buildClientApp(built: BuiltServices): ReturnType<typeof createApp>['app'] {
+    return createApp({
+      log,
+      maxJsonBodyBytes: settings.maxJsonBodyBytes,
+      mount: (r) => {
+        discovery.register(r, {
+          publicBaseUrl: () => settings.publicBaseUrl ?? urls.client,
+          unstableFeatures: () => ({}),
+        });
+        built.mount(r);
+      },
+    }).app;
+  }
+
+  /** Re-reads stored settings and rebuilds the services (setup changed the server name). */
+  async function reloadServices(): Promise<void> {
+    if (!db || !services || !signingKey) throw new Error('homeserver is not running');
+    settings = mergeSettings({ ...baseline }, readStoredSettings(db), ...opts.overrides);
+    const old = services;
+    services = await buildServices({ db, settings: () => settings, signingKey, log, testing: opts.testing });
+    clientApp = buildClientApp(services);
+    await old.close();
+    log.info(`services rebuilt for server name ${settings.serverName}`);
+  }
 
   /** Stop accepting, let in-flight requests finish (bounded), then flush storage. */
   async function closeEverything(): Promise<void> {

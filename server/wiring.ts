@@ -12,7 +12,7 @@ import { requireAuth } from './api/http/auth.ts';
 import { ROOM_VERSIONS } from './core/room-versions.ts';
 import { Bus } from './services/bus.ts';
 import { createSqlJsUsersStore } from './storage/sqljs/users.ts';
-import { createUserServices } from './services/users/user-services.ts';
+import { createUserServices, type UserServices } from './services/users/user-services.ts';
 import type { ScryptParams } from './services/users/passwords.ts';
 import type { RateLimitConfig } from './services/users/rate-limit.ts';
 import { OpenIdTokens } from './services/users/openid.ts';
@@ -267,7 +267,7 @@ async function buildCore(input: WiringInput) {
   };
 }
 
-export async function buildServices(input: WiringInput): Promise<BuiltServices> {
+export async function buildServices(input: WiringInput): Promise<BuiltServices & { users: UserServices }> {
   const ctx = await buildCore(input);
   const { settings, auth, users, roomsDeps, serverName, openid } = ctx;
   const { deviceKeys, crossSigning, keyBackup, toDevice, search, reports, hierarchy } = ctx;
@@ -276,6 +276,7 @@ export async function buildServices(input: WiringInput): Promise<BuiltServices> 
   for (const part of PARTS) parts.push(await part(ctx));
 
   return {
+    users,
     mount(r) {
       discovery.registerCapabilities(r, {
         auth,

@@ -17,9 +17,13 @@ Runs the Hearth homeserver headless.
                                   It is part of every user id and cannot be changed later.
   --listen HOST:PORT              client API (and federation, unless split), plain HTTP
                                   (default 127.0.0.1:8008)
+  --admin-listen HOST:PORT        the admin pages and admin API (default 127.0.0.1:8009: this computer only)
   --federation-listen HOST:PORT   a TLS listener serving the federation API and the client API
   --tls-cert FILE                 certificate (PEM) for --federation-listen
   --tls-key FILE                  private key (PEM) for --federation-listen
+  --federation-allow-private-addresses
+                                  let outbound federation reach loopback, private and link-local
+                                  addresses (home labs, several servers in one house, tests)
   --registration MODE             who may create accounts: ${REGISTRATION_MODES.join(' | ')} (default closed)
   --registration-shared-secret S  enables /_synapse/admin/v1/register (shared-secret admin registration)
   --public-base-url URL           the client URL announced in /.well-known/matrix/client
@@ -45,8 +49,10 @@ export function parseCliArgs(argv: string[]): CliResult {
       'server-name': { type: 'string' },
       listen: { type: 'string' },
       'federation-listen': { type: 'string' },
+      'admin-listen': { type: 'string' },
       'tls-cert': { type: 'string' },
       'tls-key': { type: 'string' },
+      'federation-allow-private-addresses': { type: 'boolean' },
       registration: { type: 'string' },
       'registration-shared-secret': { type: 'string' },
       'public-base-url': { type: 'string' },
@@ -59,9 +65,11 @@ export function parseCliArgs(argv: string[]): CliResult {
   if (values.data !== undefined) s.dataDir = values.data;
   if (values['server-name'] !== undefined) s.serverName = values['server-name'];
   if (values.listen !== undefined) s.listen = parseListen(values.listen);
+  if (values['admin-listen'] !== undefined) s.adminListen = parseListen(values['admin-listen']);
   if (values['federation-listen'] !== undefined) s.federationListen = parseListen(values['federation-listen']);
   if (values['tls-cert'] !== undefined) s.tlsCert = values['tls-cert'];
   if (values['tls-key'] !== undefined) s.tlsKey = values['tls-key'];
+  if (values['federation-allow-private-addresses']) s.federationAllowPrivateAddresses = true;
   if (values.registration !== undefined) {
     if (!(REGISTRATION_MODES as readonly string[]).includes(values.registration)) {
       throw new Error(`--registration must be one of ${REGISTRATION_MODES.join(', ')}`);
@@ -96,7 +104,7 @@ export function readSettingsFile(path: string): PartialSettings {
     if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new Error('expected a JSON object');
     const obj = v as Record<string, unknown>;
     // Accept "HOST:PORT" strings for listen addresses, as on the command line.
-    for (const k of ['listen', 'federationListen'] as const) {
+    for (const k of ['listen', 'federationListen', 'adminListen'] as const) {
       if (typeof obj[k] === 'string') obj[k] = parseListen(obj[k] as string);
     }
     return obj as PartialSettings;

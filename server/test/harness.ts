@@ -22,7 +22,7 @@ export interface TestServer {
 export async function startTestServer(settings: PartialSettings = {}): Promise<TestServer> {
   const dataDir = settings.dataDir ?? mkdtempSync(join(tmpdir(), 'hearth-test-'));
   const hs = await createHomeserver({
-    overrides: [{ serverName: 'localhost', listen: { host: '127.0.0.1', port: 0 }, logLevel: 'warn', registration: 'open', ...settings, dataDir }],
+    overrides: [{ serverName: 'localhost', listen: { host: '127.0.0.1', port: 0 }, adminListen: { host: '127.0.0.1', port: 0 }, logLevel: 'warn', registration: 'open', ...settings, dataDir }],
     logSink: process.env.HEARTH_TEST_LOG ? undefined : () => {},
     // Cheap scrypt keeps suites that register many users fast; passwords.test.ts covers the real cost.
     testing: { scrypt: { log2N: 10, r: 8, p: 1 }, rateLimit: { burst: 10_000, perSecond: 10_000 } },

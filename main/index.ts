@@ -1,0 +1,111 @@
+/**
+ * Electron entry: single instance, then app events → lifecycle.ts. Thin on purpose: decisions live
+ * in the PLAIN modules (settings, tray-model, admin-session, lifecycle), which are unit-tested
+ * without the Electron binary. Closing the window keeps the server running in the tray; Quit stops
+ * it, which flushes storage.
+ */
+import { app, dialog, shell, type BrowserWindow } from 'electron';
+import { AdminSessionBroker } from './admin-session.ts';
+import { createMainWindow, showGui } from './electron/window.ts';
+import { registerIpc } from './electron/ipc.ts';
+import { createTray } from './electron/tray.ts';
+import type { DesktopServerStatus } from './ipc-contract.ts';
+import { ServerLifecycle, type ShellStatus } from './lifecycle.ts';
+import { loadPreferences, savePreferences, serverOverrides } from './settings.ts';
+import { trayModel } from './tray-model.ts';
+
+if (!app.requestSingleInstanceLock()) {
+  app.exit(0);
+} else {
+  void main();
+}
+
+async function main(): Promise<void> {
+  await app.whenReady();
+  const userData = app.getPath('userData');
+  let prefs = loadPreferences(userData);
+  const lifecycle = new ServerLifecycle(() => serverOverrides(prefs));
+  let win: BrowserWindow | undefined;
+  let quitting = false;
+
+  const adminUrl = (s: ShellStatus = lifecycle.status): string | undefined =>
+    s.state === 'running' ? (s as ShellStatus & { adminUrl?: string }).adminUrl : undefined;
+  const toDesktop = (s: ShellStatus): DesktopServerStatus => (s.state === 'running' ? { ...s, adminUrl: adminUrl(s) } : s);
+
+  // TODO(issue 4): mint through the homeserver once it offers a short-lived admin token; until
+  // then the window signs in like a browser does.
+  const sessions = new AdminSessionBroker({ mint: async () => null, baseUrl: () => adminUrl() });
+
+  const openWindow = async (): Promise<void> => {
+    if (win && !win.isDestroyed()) {
+      if (win.isMinimized()) win.restore();
+      win.show();
+      win.focus();
+      return;
+    }
+    win = createMainWindow({ bounds: prefs.window, adminBaseUrl: () => adminUrl(), show: true });
+    win.on('close', (event) => {
+      prefs = { ...prefs, window: win!.getBounds() };
+      savePreferences(userData, prefs);
+      if (!quitting && prefs.closeToTray) {
+        event.preventDefault();
+        win!.hide();
+      }
+    });
+    win.on('closed', () => (win = undefined));
+    const s = lifecycle.status;
+    await showGui(win, adminUrl(s), s.state === 'failed' ? s.reason : undefined);
+  };
+
+  const tray = createTray(trayModel(toDesktop(lifecycle.status)), (action) => {
+    if (action === 'open') void openWindow();
+    else if (action === 'start') void lifecycle.start();
+    else if (action === 'stop') void lifecycle.stop();
+    else if (action === 'restart') void lifecycle.restart();
+    else if (action === 'quit') app.quit();
+  });
+
+  lifecycle.onStatus((s) => {
+    tray.update(trayModel(toDesktop(s)));
+    sessions.invalidate();
+    if (win && !win.isDestroyed()) {
+      win.webContents.send('hearth:status', toDesktop(s));
+      if (s.state === 'running' || s.state === 'failed') void showGui(win, adminUrl(s), s.state === 'failed' ? s.reason : undefined);
+    }
+  });
+
+  registerIpc(
+    {
+      getAdminSession: () => sessions.get(),
+      pickFolder: async (purpose) => {
+        const r = await dialog.showOpenDialog(win, { properties: ['openDirectory', 'createDirectory'], title: purpose === 'backups' ? 'Choose a folder for backups' : 'Choose a data folder' });
+        return r.canceled ? null : (r.filePaths[0] ?? null);
+      },
+      openDataFolder: async () => {
+        await shell.openPath(prefs.dataDir);
+      },
+      getAutoStart: async () => app.getLoginItemSettings().openAtLogin,
+      setAutoStart: async (enabled) => {
+        app.setLoginItemSettings({ openAtLogin: enabled, args: enabled ? ['--hidden'] : [] });
+        prefs = { ...prefs, autoStart: enabled };
+        savePreferences(userData, prefs);
+        return app.getLoginItemSettings().openAtLogin;
+      },
+    },
+    () => adminUrl(),
+  );
+
+  app.on('second-instance', () => void openWindow());
+  app.on('activate', () => void openWindow());
+  // The server keeps running with every window closed; only Quit ends it.
+  app.on('window-all-closed', () => undefined);
+  app.on('before-quit', (event) => {
+    if (quitting) return;
+    quitting = true;
+    event.preventDefault();
+    void lifecycle.stop().finally(() => app.exit(0));
+  });
+
+  await lifecycle.start();
+  if (!(prefs.startHidden || process.argv.includes('--hidden'))) await openWindow();
+}

@@ -1,0 +1,15 @@
+/**
+ * The desktop shell's preload bridge (`window.hearth`), typed by main/ipc-contract.ts. In a
+ * browser it is absent, so desktop-only controls hide and sign-in goes through /login.
+ */
+import type { HearthBridge } from '../../../main/ipc-contract.ts';
+
+declare global {
+  interface Window {
+    hearth?: HearthBridge;
+  }
+}
+
+export function desktopBridge(): HearthBridge | undefined {
+  return typeof window !== 'undefined' ? window.hearth : undefined;
+}

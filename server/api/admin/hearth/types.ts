@@ -1,0 +1,96 @@
+/**
+ * Wire types of Hearth's own admin API (`/_hearth/api/v1/`), shared with the GUI, which imports
+ * this file with `import type` only. Types only: no values, no imports.
+ */
+
+export type TlsMode = 'none' | 'self-signed' | 'acme-http' | 'acme-dns' | 'files' | 'proxy';
+export type RegistrationMode = 'closed' | 'token' | 'captcha' | 'open';
+export type ServerState = 'stopped' | 'starting' | 'running' | 'stopping';
+
+export interface LanAddress {
+  interface: string;
+  address: string;
+  family: 'IPv4' | 'IPv6';
+}
+
+/** GET /setup/state: public while setup is needed, so the wizard can start without a session. */
+export interface SetupStateResponse {
+  needsSetup: boolean;
+  /** The current server name (public: it is part of every user id). */
+  serverName?: string;
+  /** True when `--server-name` (or the settings file) fixes the name, so the wizard cannot set it. */
+  serverNameLocked?: boolean;
+  /** Shown by the wizard's "how devices reach it" step (only while setup is needed). */
+  lanAddresses?: LanAddress[];
+  clientPort?: number;
+  /** True when the client listener accepts connections from this computer only. */
+  clientLoopbackOnly?: boolean;
+}
+
+/** POST /setup */
+export interface SetupRequest {
+  serverName: string;
+  admin: { username: string; password: string };
+  tlsMode: TlsMode;
+  registration: RegistrationMode;
+  federationEnabled: boolean;
+}
+
+export interface SetupResponse {
+  user_id: string;
+  access_token: string;
+  device_id: string;
+  server_name: string;
+  /** Plain-language notes about choices not yet in effect (e.g. TLS modes still to come). */
+  notes: string[];
+}
+
+/** POST /login: an admin's Matrix password gives a session for the admin GUI. */
+export interface AdminLoginRequest {
+  username: string;
+  password: string;
+}
+
+export interface AdminLoginResponse {
+  user_id: string;
+  access_token: string;
+  device_id: string;
+}
+
+/** GET /settings; PUT /settings takes `Partial<values>` (null resets a key to its default). */
+export interface SettingsResponse {
+  values: Record<string, unknown>;
+  /** The settings in effect (defaults, stored values, file and flags merged). */
+  effective: Record<string, unknown>;
+  /** Secret keys (shared secrets, API tokens) that have a value; their values are never sent. */
+  secretsSet: string[];
+  /** Keys a command-line flag or the settings file pins: changing them here has no effect. */
+  overridden: string[];
+  /** Keys this API accepts. */
+  keys: string[];
+}
+
+export interface StatusResponse {
+  state: ServerState;
+  serverName: string;
+  /** Base URLs of the listeners. */
+  addresses: { client: string; federation?: string; admin: string };
+  /** The URL clients should use (publicBaseUrl, or the client listener). */
+  publicBaseUrl: string;
+  lanAddresses: LanAddress[];
+  clientPort: number;
+  /** True when the client listener only accepts connections from this machine. */
+  clientLoopbackOnly: boolean;
+  counts: { users: number; rooms: number };
+  disk: { totalBytes: number; databaseBytes: number; mediaBytes: number };
+  tlsMode: TlsMode;
+  registration: RegistrationMode;
+  federationEnabled: boolean;
+  startedTs: number;
+  version: string;
+}
+
+export interface MatrixErrorBody {
+  errcode: string;
+  error: string;
+}
