@@ -7,7 +7,7 @@ import { createHomeserver, type Homeserver, type PartialSettings } from '../serv
 export type ShellStatus =
   | { state: 'stopped' }
   | { state: 'starting' }
-  | { state: 'running'; clientUrl: string }
+  | { state: 'running'; clientUrl: string; adminUrl?: string }
   | { state: 'stopping' }
   | { state: 'failed'; reason: string };
 
@@ -33,7 +33,7 @@ export class ServerLifecycle {
     try {
       this.hs = await createHomeserver({ overrides: [this.settings()], logSink: () => {} });
       await this.hs.start();
-      this.set({ state: 'running', clientUrl: this.hs.urls.client });
+      this.set({ state: 'running', clientUrl: this.hs.urls.client, adminUrl: this.hs.urls.admin });
     } catch (e) {
       this.hs = undefined;
       this.set({ state: 'failed', reason: (e as Error).message });
