@@ -18,7 +18,8 @@ export interface SqlReader {
 }
 
 export interface SqlWriter extends SqlReader {
-  run(sql: string, params?: SqlParam[]): { changes: number; lastInsertRowid: number };
+  /** `lastInsertRowid` is read lazily: read it before running the next statement. */
+  run(sql: string, params?: SqlParam[]): { changes: number; readonly lastInsertRowid: number };
 }
 
 export interface DatabaseStats {

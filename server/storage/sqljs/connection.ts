@@ -206,7 +206,15 @@ export class Connection {
         stmt.reset();
       }
       statements.push([sql, p]);
-      return { changes: this.db.getRowsModified(), lastInsertRowid: this.lastInsertRowid() };
+      // lastInsertRowid costs a query, and few callers want it: computed when read (read it
+      // before running the next statement).
+      const conn = this;
+      return {
+        changes: this.db.getRowsModified(),
+        get lastInsertRowid() {
+          return conn.lastInsertRowid();
+        },
+      };
     };
     const writer: ScriptWriter = {
       all: (sql, params) => journaledQuery(sql, params, Infinity),
