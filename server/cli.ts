@@ -4,6 +4,8 @@
  */
 import { HELP, parseCliArgs } from './config/cli-args.ts';
 import { createHomeserver } from './homeserver.ts';
+import { DEFAULT_SETTINGS, mergeSettings } from './config/settings.ts';
+import { restoreBackupInto } from './wiring-admin-tools.ts';
 
 async function main(): Promise<number> {
   let parsed;
@@ -18,6 +20,19 @@ async function main(): Promise<number> {
     return 0;
   }
   const overrides = parsed.configFile ? [parsed.configFile, parsed.settings] : [parsed.settings];
+  if (parsed.restoreBackup !== undefined) {
+    try {
+      const dataDir = mergeSettings(DEFAULT_SETTINGS, ...overrides).dataDir;
+      const r = await restoreBackupInto(parsed.restoreBackup, dataDir);
+      process.stdout.write(
+        `Restored the backup of ${r.manifest.serverName} from ${new Date(r.manifest.createdTs).toISOString()} into ${dataDir} ` +
+          `(${r.manifest.files.length} files checked; one-time keys cleared, clients upload new ones).\n`,
+      );
+    } catch (e) {
+      process.stderr.write(`hearth: could not restore the backup: ${(e as Error).message}\n`);
+      return 1;
+    }
+  }
   let hs;
   try {
     hs = await createHomeserver({ overrides });

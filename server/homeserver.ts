@@ -5,7 +5,6 @@
 import { mkdirSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo, Socket } from 'node:net';
 import { createApp } from './api/http/app.ts';
@@ -19,6 +18,7 @@ import type { Database } from './storage/storage.ts';
 import { openSqlJsDatabase } from './storage/sqljs/open.ts';
 import { loadOrCreateSigningKey, type SigningKey } from './services/federation/server-keys.ts';
 import { buildServices, type BuiltServices, type TestingOptions } from './wiring.ts';
+import { createAdminTools, type AdminTools } from './wiring-admin-tools.ts';
 
 export interface HomeserverOptions {
   /** Settings layers, lowest precedence first, after the stored ones: e.g. [settingsFile, flags]. */
@@ -42,6 +42,8 @@ export interface Homeserver {
   readonly state: HomeserverState;
   /** Base URLs of the listeners, available once started. */
   readonly urls: { client: string; federation?: string; admin?: string };
+  /** TLS, backups and the CAPTCHA check (wiring-admin-tools.ts), available once started. */
+  readonly adminTools: AdminTools | undefined;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -79,6 +81,7 @@ export async function createHomeserver(opts: HomeserverOptions): Promise<Homeser
   // The client and federation listeners call whichever app is current: setting the server name
   // during setup rebuilds the services, and with them the app.
   let clientApp: ReturnType<typeof createApp>['app'] | undefined;
+  let adminTools: AdminTools | undefined;
   const overriddenKeys = (): string[] => [
     ...new Set(opts.overrides.flatMap((o) => Object.entries(o).filter(([, v]) => v !== undefined).map(([k]) => k))),
   ];
@@ -112,6 +115,9 @@ export async function createHomeserver(opts: HomeserverOptions): Promise<Homeser
       return state;
     },
     urls,
+    get adminTools() {
+      return adminTools;
+    },
     async start() {
       if (state !== 'stopped') throw new Error(`Cannot start: homeserver is ${state}`);
       state = 'starting';
@@ -125,6 +131,8 @@ export async function createHomeserver(opts: HomeserverOptions): Promise<Homeser
         log.level = settings.logLevel;
         signingKey = loadOrCreateSigningKey(settings.dataDir);
         log.info(`server name ${settings.serverName}, signing key ${signingKey.keyId}`);
+        adminTools = await createAdminTools({ db, settings: () => settings, log });
+        const tools = adminTools;
 
         services = await buildServices({ db, settings: () => settings, signingKey, log, testing: opts.testing });
         clientApp = buildClientApp(services);
@@ -144,7 +152,11 @@ export async function createHomeserver(opts: HomeserverOptions): Promise<Homeser
         urls.client = urlOf('http', client);
         log.info(`client API listening on ${urls.client}`);
         if (settings.federationListen) {
-          const tls = createHttpsServer({ cert: readFileSync(settings.tlsCert!), key: readFileSync(settings.tlsKey!) }, dispatch);
+          const pair = tools.tls.current();
+          if (!pair) throw new Error('the TLS listener needs a certificate: choose a TLS mode, or give --tls-cert and --tls-key');
+          const tls = createHttpsServer({ cert: pair.certPem, key: pair.keyPem }, dispatch);
+          // Renewed, regenerated or imported certificates are swapped in without a restart.
+          tools.tls.onChange((p) => tls.setSecureContext({ cert: p.certPem, key: p.keyPem }));
           const fed = await listen(tls as unknown as Server, settings.federationListen.host, settings.federationListen.port);
           listeners.push(fed);
           urls.federation = urlOf('https', fed);
@@ -164,6 +176,7 @@ export async function createHomeserver(opts: HomeserverOptions): Promise<Homeser
           urls: () => ({ client: urls.client, federation: urls.federation, admin: urls.admin ?? '' }),
           startedTs: () => startedTs,
           version: VERSION,
+          adminTools: tools,
         });
         const admin = await listen(createHttpServer(adminApp), settings.adminListen.host, settings.adminListen.port).catch((e: NodeJS.ErrnoException) => {
           throw new Error(
@@ -194,7 +207,7 @@ export async function createHomeserver(opts: HomeserverOptions): Promise<Homeser
 
   /** The client API app over the current services. */
   function buildClientApp(built: BuiltServices): ReturnType<typeof createApp>['app'] {
-    return createApp({
+    const app = createApp({
       log,
       maxJsonBodyBytes: settings.maxJsonBodyBytes,
       mount: (r) => {
@@ -203,8 +216,12 @@ export async function createHomeserver(opts: HomeserverOptions): Promise<Homeser
           unstableFeatures: () => ({}),
         });
         built.mount(r);
+        adminTools?.mountClient(r);
       },
     }).app;
+    // TLS mode 'proxy': X-Forwarded-For is believed from the configured proxy addresses only.
+    app.set('trust proxy', (addr: string) => adminTools?.tls.trustsProxy(addr) ?? false);
+    return app;
   }
 
   /** Re-reads stored settings and rebuilds the services (setup changed the server name). */
@@ -233,6 +250,10 @@ export async function createHomeserver(opts: HomeserverOptions): Promise<Homeser
           }),
       ),
     );
+    if (adminTools) {
+      await adminTools.close();
+      adminTools = undefined;
+    }
     if (services) {
       await services.close();
       services = undefined;

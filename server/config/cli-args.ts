@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { LOG_LEVELS } from '../logger.ts';
-import { REGISTRATION_MODES, parseListen, type PartialSettings } from './settings.ts';
+import { REGISTRATION_MODES, parseListen, settingsSchema, type PartialSettings } from './settings.ts';
 
 export const HELP = `Usage: npm start -- [flags]
 
@@ -21,6 +21,9 @@ Runs the Hearth homeserver headless.
   --federation-listen HOST:PORT   a TLS listener serving the federation API and the client API
   --tls-cert FILE                 certificate (PEM) for --federation-listen
   --tls-key FILE                  private key (PEM) for --federation-listen
+  --tls-mode MODE                 where the TLS listener's certificate comes from: none | self-signed |
+                                  acme-http | acme-dns | files | proxy (default: files when --tls-cert is given)
+  --restore-backup FILE           restore a Hearth backup into the (empty) --data folder, then start
   --federation-allow-private-addresses
                                   let outbound federation reach loopback, private and link-local
                                   addresses (home labs, several servers in one house, tests)
@@ -34,6 +37,8 @@ Runs the Hearth homeserver headless.
 
 export interface CliResult {
   help: boolean;
+  /** --restore-backup: a backup file to restore into the data folder before starting. */
+  restoreBackup?: string;
   settings: PartialSettings;
   configFile?: PartialSettings;
 }
@@ -52,6 +57,8 @@ export function parseCliArgs(argv: string[]): CliResult {
       'admin-listen': { type: 'string' },
       'tls-cert': { type: 'string' },
       'tls-key': { type: 'string' },
+      'tls-mode': { type: 'string' },
+      'restore-backup': { type: 'string' },
       'federation-allow-private-addresses': { type: 'boolean' },
       registration: { type: 'string' },
       'registration-shared-secret': { type: 'string' },
@@ -69,6 +76,11 @@ export function parseCliArgs(argv: string[]): CliResult {
   if (values['federation-listen'] !== undefined) s.federationListen = parseListen(values['federation-listen']);
   if (values['tls-cert'] !== undefined) s.tlsCert = values['tls-cert'];
   if (values['tls-key'] !== undefined) s.tlsKey = values['tls-key'];
+  if (values['tls-mode'] !== undefined) {
+    const modes = settingsSchema.shape.tlsMode.unwrap().options;
+    if (!(modes as readonly string[]).includes(values['tls-mode'])) throw new Error(`--tls-mode must be one of ${modes.join(', ')}`);
+    s.tlsMode = values['tls-mode'] as PartialSettings['tlsMode'];
+  }
   if (values['federation-allow-private-addresses']) s.federationAllowPrivateAddresses = true;
   if (values.registration !== undefined) {
     if (!(REGISTRATION_MODES as readonly string[]).includes(values.registration)) {
@@ -84,12 +96,12 @@ export function parseCliArgs(argv: string[]): CliResult {
     }
     s.logLevel = values['log-level'] as PartialSettings['logLevel'];
   }
-  if (s.federationListen && (!s.tlsCert || !s.tlsKey)) {
+  if (s.federationListen && !s.tlsMode && (!s.tlsCert || !s.tlsKey)) {
     throw new Error('--federation-listen needs --tls-cert and --tls-key');
   }
   let configFile: PartialSettings | undefined;
   if (values.config !== undefined) configFile = readSettingsFile(values.config);
-  return { help: values.help === true, settings: s, configFile };
+  return { help: values.help === true, settings: s, configFile, restoreBackup: values['restore-backup'] };
 }
 
 export function readSettingsFile(path: string): PartialSettings {

@@ -60,6 +60,8 @@ export const settingsSchema = z.object({
   maxJsonBodyBytes: z.number().int().positive(),
   /** Journal size that triggers a checkpoint (bytes). */
   journalLimitBytes: z.number().int().positive(),
+  /** Localpart of the system user that sends server notices (Synapse's system_mxid_localpart). */
+  serverNoticesLocalpart: z.string().regex(/^[a-z0-9._=/+-]+$/),
   // ---- TLS, backups and CAPTCHA (services/admin/tls.ts, acme.ts, backups.ts; services/users/captcha.ts) ----
   /** How the TLS listener gets its certificate; 'proxy' means a reverse proxy terminates TLS. */
   tlsMode: z.enum(['none', 'self-signed', 'acme-http', 'acme-dns', 'files', 'proxy']).optional(),
@@ -124,6 +126,7 @@ export const DEFAULT_SETTINGS: Settings = {
   federationVerifyTls: true,
   maxJsonBodyBytes: 10 * 1024 * 1024,
   journalLimitBytes: 64 * 1024 * 1024,
+  serverNoticesLocalpart: 'notices',
 };
 
 /** Settings that may be stored in the database and changed from the GUI. */

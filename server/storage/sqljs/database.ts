@@ -123,6 +123,19 @@ export class SqlJsDatabase implements Database {
     this.log('debug', 'checkpoint written', { seq, ...this.lastCheckpoint });
   }
 
+  /**
+   * A consistent image of the whole database for a backup, and the last sequence number in it:
+   * exported synchronously, so it sits between two transactions as a checkpoint's does, and
+   * returned once every transaction it contains is durable.
+   */
+  async backupImage(): Promise<{ seq: number; image: Uint8Array }> {
+    this.assertUsable();
+    const seq = this.lastSeq;
+    const image = this.conn.export();
+    await this.journal.waitDurable(seq);
+    return { seq, image };
+  }
+
   close(): Promise<void> {
     this.closing ??= (async () => {
       try {

@@ -23,6 +23,10 @@ import * as setup from './setup.ts';
 import * as settings from './settings.ts';
 import * as status from './status.ts';
 import * as login from './login.ts';
+import * as tlsApi from './tls.ts';
+import * as backupsApi from './backups.ts';
+import * as captchaApi from './captcha.ts';
+import type { CaptchaSettings } from '../../../services/users/captcha.ts';
 
 export interface AdminAppDeps extends AdminApiDeps {
   /** renderer/dist */
@@ -47,6 +51,12 @@ export function createAdminApp(deps: AdminAppDeps): Express {
   login.register(routes, deps, tokens);
   settings.register(routes, deps, tokens);
   status.register(routes, deps, tokens);
+  const tools = deps.adminTools;
+  if (tools) {
+    tlsApi.register(routes, { tls: tools.tls, settings: deps.settings }, tokens);
+    backupsApi.register(routes, { backups: tools.backups, settings: deps.settings }, tokens);
+    captchaApi.register(routes, { captcha: tools.captcha, effective: () => deps.effective() as unknown as CaptchaSettings, settings: deps.settings }, tokens);
+  }
 
   const unrecognized = unrecognizedEndpoint(routes);
   app.use('/_hearth/api', sameOriginWrites, (_req, res, next) => {

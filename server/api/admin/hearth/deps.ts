@@ -7,6 +7,7 @@ import type { TokenResolver } from '../../http/auth.ts';
 import type { Logger } from '../../../logger.ts';
 import type { AdminSettings } from '../../../services/admin/settings.ts';
 import type { LanAddress, RegistrationMode, ServerState, TlsMode } from './types.ts';
+import type { AdminTools } from '../../../wiring-admin-tools.ts';
 
 export interface IssuedAdminSession {
   user_id: string;
@@ -51,6 +52,8 @@ export interface AdminApiDeps {
   urls(): { client: string; federation?: string; admin: string };
   startedTs(): number;
   version: string;
+  /** TLS, backups and CAPTCHA machinery (absent in tests that don't need it). */
+  adminTools?: AdminTools;
   /** Overrides for tests; default os.networkInterfaces() and a walk of the data folder. */
   lanAddresses?(): LanAddress[];
   diskUsage?(dataDir: string): Promise<{ totalBytes: number; databaseBytes: number; mediaBytes: number }>;
