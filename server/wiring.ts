@@ -75,6 +75,7 @@ import * as profileApi from './api/client/profile.ts';
 import * as userDirectoryApi from './api/client/user-directory.ts';
 import * as accountDataApi from './api/client/account-data.ts';
 import * as tagsApi from './api/client/tags.ts';
+import { federationTransportPart } from './wiring-federation.ts';
 import { captchaPart } from './wiring-admin-tools.ts';
 
 export interface TestingOptions {
@@ -92,7 +93,7 @@ export interface BuiltServices {
 export type WiringPart = (ctx: WiringContext) => BuiltServices | Promise<BuiltServices>;
 
 /** Parts beyond the client core; each lives in server/wiring-<part>.ts. */
-const PARTS: WiringPart[] = [captchaPart];
+const PARTS: WiringPart[] = [federationTransportPart, captchaPart];
 
 /** Every core service, as the parts wired in other files see them. */
 export type WiringContext = Awaited<ReturnType<typeof buildCore>>;
