@@ -213,7 +213,7 @@ export async function createHomeserver(opts: HomeserverOptions): Promise<Homeser
       mount: (r) => {
         discovery.register(r, {
           publicBaseUrl: () => settings.publicBaseUrl ?? urls.client,
-          unstableFeatures: () => ({}),
+          unstableFeatures: () => ({ 'org.matrix.simplified_msc3575': true }),
         });
         built.mount(r);
         adminTools?.mountClient(r);

@@ -9,8 +9,9 @@
 import type { SqlReader, SqlWriter } from './storage.ts';
 
 export function allocateStreamPosition(w: SqlWriter): number {
-  w.run('UPDATE stream_counter SET pos = pos + 1 WHERE id = 1');
-  return currentStreamPosition(w);
+  // One statement: RETURNING gives the new value (and is journaled as the write it is).
+  const row = w.get('UPDATE stream_counter SET pos = pos + 1 WHERE id = 1 RETURNING pos');
+  return Number(row!.pos);
 }
 
 export function currentStreamPosition(r: SqlReader): number {

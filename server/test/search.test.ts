@@ -129,6 +129,7 @@ async function startFixture(dataDir = mkdtempSync(join(tmpdir(), 'hearth-search-
     async close(opts = {}) {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await search.close();
       await db.close();
       if (!opts.keepData) rmSync(dataDir, { recursive: true, force: true });
     },
@@ -367,7 +368,8 @@ test('the search index is journaled: it survives a restart', async (t) => {
 test('migration 0008 indexes the events stored before it', async (t) => {
   const old = mkdtempSync(join(tmpdir(), 'hearth-search-migrations-'));
   t.after(() => rmSync(old, { recursive: true, force: true }));
-  for (const f of readdirSync(DEFAULT_MIGRATIONS_DIR)) if (Number(f.slice(0, 4)) < 8) copyFileSync(join(DEFAULT_MIGRATIONS_DIR, f), join(old, f));
+  // Every migration but 0008 (later ones are needed by the current code that writes the events).
+  for (const f of readdirSync(DEFAULT_MIGRATIONS_DIR)) if (Number(f.slice(0, 4)) !== 8) copyFileSync(join(DEFAULT_MIGRATIONS_DIR, f), join(old, f));
   const dataDir = mkdtempSync(join(tmpdir(), 'hearth-search-'));
   mkdirSync(dataDir, { recursive: true });
   const before = await startFixture(dataDir, old);

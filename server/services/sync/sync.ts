@@ -115,7 +115,7 @@ function restricts(f: RoomEventFilterSpec | undefined): boolean {
   return !!f && (!!f.types || !!f.not_types || !!f.senders || !!f.not_senders || f.contains_url !== undefined);
 }
 
-function withoutRoomId(ev: ClientEvent): ClientEvent {
+export function withoutRoomId(ev: ClientEvent): ClientEvent {
   if (ev.room_id === undefined) return ev;
   const { room_id: _r, ...rest } = ev;
   return rest;

@@ -78,14 +78,15 @@ export function createSqlJsSearch(db: Database): SearchStore {
     async index(entries: readonly SearchEntry[]) {
       if (entries.length === 0) return;
       await db.write((w) => {
+        // Ids are chosen here (a parameter, so replay is deterministic), once per batch.
+        let id = Number(w.get('SELECT COALESCE(MAX(id), 0) AS id FROM event_search_meta')!.id);
         for (const e of entries) {
           const old = w.get('SELECT id FROM event_search_meta WHERE event_id = ? AND key = ?', [e.eventId, e.key]);
           if (old) {
             w.run('DELETE FROM event_search WHERE docid = ?', [Number(old.id)]);
             w.run('DELETE FROM event_search_meta WHERE id = ?', [Number(old.id)]);
           }
-          const next = w.get('SELECT COALESCE(MAX(id), 0) + 1 AS id FROM event_search_meta');
-          const id = Number(next!.id);
+          id += 1;
           w.run(
             'INSERT INTO event_search_meta (id, event_id, room_id, key, type, sender, stream_pos, origin_server_ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
             [id, e.eventId, e.roomId, e.key, e.type, e.sender, e.position, e.originServerTs],
