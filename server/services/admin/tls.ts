@@ -11,10 +11,18 @@ import { X509Certificate, createPrivateKey, randomBytes, webcrypto } from 'node:
 import { BlockList, isIP } from 'node:net';
 import { chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import * as x509 from '@peculiar/x509';
+import type * as X509 from '@peculiar/x509';
 import { Http01Responder, obtainCertificate, dnsProviderFromSettings, type DnsProvider } from './acme.ts';
 
-x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+type X509Module = typeof X509;
+let x509Module: Promise<X509Module> | undefined;
+/** @peculiar/x509 is loaded on first use (~20 MB): only making certificates needs it. */
+function loadX509(): Promise<X509Module> {
+  return (x509Module ??= (import('@peculiar/x509') as Promise<X509Module>).then((m) => {
+    m.cryptoProvider.set(webcrypto as unknown as Crypto);
+    return m;
+  }));
+}
 
 export type TlsMode = 'none' | 'self-signed' | 'acme-http' | 'acme-dns' | 'files' | 'proxy';
 
@@ -112,6 +120,7 @@ async function importKey(keyPem: string): Promise<CryptoKey> {
 
 /** A local certificate authority for self-signed mode (and for tests' private ACME servers). */
 export async function createCertificateAuthority(commonName: string, now = Date.now()): Promise<KeyPairPem> {
+  const x509 = await loadX509();
   const keys = await newKeys();
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: serial(),
@@ -131,6 +140,7 @@ export async function createCertificateAuthority(commonName: string, now = Date.
 
 /** A server certificate signed by `ca`, valid for `names` (DNS names and IP addresses). */
 export async function issueServerCertificate(ca: KeyPairPem, names: string[], now = Date.now()): Promise<KeyPairPem> {
+  const x509 = await loadX509();
   if (names.length === 0) throw new Error('A certificate needs at least one name');
   const caCert = new x509.X509Certificate(ca.certPem);
   const keys = await newKeys();
