@@ -77,6 +77,7 @@ import * as accountDataApi from './api/client/account-data.ts';
 import * as tagsApi from './api/client/tags.ts';
 import { federationTransportPart } from './wiring-federation.ts';
 import { captchaPart } from './wiring-admin-tools.ts';
+import { mediaPart } from './wiring-media.ts';
 import { slidingSyncPart } from './wiring-sliding-sync.ts';
 
 export interface TestingOptions {
@@ -94,7 +95,7 @@ export interface BuiltServices {
 export type WiringPart = (ctx: WiringContext) => BuiltServices | Promise<BuiltServices>;
 
 /** Parts beyond the client core; each lives in server/wiring-<part>.ts. */
-const PARTS: WiringPart[] = [federationTransportPart, captchaPart, slidingSyncPart];
+const PARTS: WiringPart[] = [federationTransportPart, captchaPart, slidingSyncPart, mediaPart];
 
 /** Every core service, as the parts wired in other files see them. */
 export type WiringContext = Awaited<ReturnType<typeof buildCore>>;

@@ -104,6 +104,9 @@ export const settingsSchema = z.object({
   totalMediaQuotaBytes: z.number().int().positive().optional(),
   /** Remote media not accessed for this long is dropped from the cache; absent = kept. */
   remoteMediaRetentionMs: z.number().int().positive().optional(),
+  /** Remote rooms more complex than this (current state events / 500) cannot be joined, as
+   * Synapse's limit_remote_rooms (services/admin/storage-care.ts); absent = no limit. */
+  maxRemoteRoomComplexity: z.number().positive().optional(),
   /** URL previews fetch pages on behalf of users: off unless the admin turns them on. */
   urlPreviewEnabled: z.boolean().optional(),
   /** Addresses or CIDR ranges URL previews may reach although they are private/loopback/link-local. */
@@ -151,6 +154,7 @@ export const STORED_SETTING_KEYS = [
   'userMediaQuotaBytes',
   'totalMediaQuotaBytes',
   'remoteMediaRetentionMs',
+  'maxRemoteRoomComplexity',
   'urlPreviewEnabled',
   'urlPreviewIpRangeAllowlist',
   'tlsMode',

@@ -6,7 +6,22 @@ import type { ApiRouter } from '../http/router.ts';
 
 /** Spec versions whose endpoints Hearth serves. Clients pick endpoint paths from this list, so a
  * version is listed only once its endpoints are really served. */
-export const SUPPORTED_SPEC_VERSIONS = ['r0.6.1', 'v1.1', 'v1.2', 'v1.3', 'v1.4', 'v1.5', 'v1.6'] as const;
+export const SUPPORTED_SPEC_VERSIONS = [
+  'r0.6.1',
+  'v1.1',
+  'v1.2',
+  'v1.3',
+  'v1.4',
+  'v1.5',
+  'v1.6',
+  'v1.7',
+  'v1.8',
+  'v1.9',
+  'v1.10',
+  // v1.11: authenticated media (/_matrix/client/v1/media/*); clients switch to it only when this is listed.
+  'v1.11',
+  'v1.12',
+] as const;
 
 export interface DiscoveryDeps {
   /** The client base URL announced to clients. */

@@ -169,5 +169,12 @@ export function isPrivateAddress(ip: string): boolean {
   if (v !== 6) return true;
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
   if (mapped) return FORBIDDEN.check(mapped[1]!, 'ipv4');
+  // IPv4-mapped addresses written in hex (::ffff:7f00:1) are IPv4 too.
+  const hexMapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/i.exec(ip);
+  if (hexMapped) {
+    const hi = parseInt(hexMapped[1]!, 16);
+    const lo = parseInt(hexMapped[2]!, 16);
+    return FORBIDDEN.check(`${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`, 'ipv4');
+  }
   return FORBIDDEN.check(ip, 'ipv6');
 }
