@@ -19,6 +19,7 @@ import { openSqlJsDatabase } from './storage/sqljs/open.ts';
 import { loadOrCreateSigningKey, type SigningKey } from './services/federation/server-keys.ts';
 import { buildServices, type BuiltServices, type TestingOptions } from './wiring.ts';
 import { createAdminTools, type AdminTools } from './wiring-admin-tools.ts';
+import { storageCareTools } from './wiring-storage-care.ts';
 
 export interface HomeserverOptions {
   /** Settings layers, lowest precedence first, after the stored ones: e.g. [settingsFile, flags]. */
@@ -177,6 +178,8 @@ export async function createHomeserver(opts: HomeserverOptions): Promise<Homeser
           startedTs: () => startedTs,
           version: VERSION,
           adminTools: tools,
+          storageCare: () => storageCareTools(settings.dataDir)?.storageCare,
+          federationSelfTest: () => storageCareTools(settings.dataDir)?.selfTest,
         });
         const admin = await listen(createHttpServer(adminApp), settings.adminListen.host, settings.adminListen.port).catch((e: NodeJS.ErrnoException) => {
           throw new Error(

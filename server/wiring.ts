@@ -79,6 +79,7 @@ import { federationTransportPart } from './wiring-federation.ts';
 import { captchaPart } from './wiring-admin-tools.ts';
 import { mediaPart } from './wiring-media.ts';
 import { slidingSyncPart } from './wiring-sliding-sync.ts';
+import { storageCarePart } from './wiring-storage-care.ts';
 
 export interface TestingOptions {
   scrypt?: ScryptParams;
@@ -95,7 +96,7 @@ export interface BuiltServices {
 export type WiringPart = (ctx: WiringContext) => BuiltServices | Promise<BuiltServices>;
 
 /** Parts beyond the client core; each lives in server/wiring-<part>.ts. */
-const PARTS: WiringPart[] = [federationTransportPart, captchaPart, slidingSyncPart, mediaPart];
+const PARTS: WiringPart[] = [federationTransportPart, captchaPart, slidingSyncPart, mediaPart, storageCarePart];
 
 /** Every core service, as the parts wired in other files see them. */
 export type WiringContext = Awaited<ReturnType<typeof buildCore>>;

@@ -39,6 +39,11 @@ export interface DatabaseStats {
   lastCheckpoint: { exportMs: number; totalMs: number; bytes: number } | null;
 }
 
+export interface CompactResult {
+  bytesBefore: number;
+  bytesAfter: number;
+}
+
 export interface Database {
   /** Synchronous read of the current in-memory state (may include writes not yet durable). */
   read<T>(fn: (r: SqlReader) => T): T;
@@ -50,6 +55,11 @@ export interface Database {
   write<T>(fn: (w: SqlWriter) => T): Promise<T>;
   /** Writes a full snapshot and drops the journal it covers. */
   checkpoint(): Promise<void>;
+  /**
+   * Gives the space of deleted rows back to the disk (after a purge): rebuilds the database
+   * without free pages, then checkpoints. Sizes are of the database image before and after.
+   */
+  compact(): Promise<CompactResult>;
   /** Flushes pending writes, checkpoints and releases the data folder lock. */
   close(): Promise<void>;
   stats(): DatabaseStats;

@@ -305,6 +305,26 @@ export class Connection {
     }
   }
 
+  /** Bytes the database image takes now (page_count × page_size), free pages included. */
+  imageBytes(): number {
+    return this.read((r) => Number(r.get('SELECT page_count * page_size AS n FROM pragma_page_count(), pragma_page_size()')?.n ?? 0));
+  }
+
+  /**
+   * Rebuilds the database without its free pages (SQLite VACUUM). Never journaled and never run
+   * inside write(): SqlJsDatabase.compact() runs it between two transactions and snapshots the
+   * result in the same synchronous step, so no replay ever needs it.
+   */
+  vacuum(): void {
+    if (this.inTransaction) throw new Error('VACUUM cannot run inside a transaction');
+    this.exec('PRAGMA query_only = 0');
+    try {
+      this.db.run('VACUUM');
+    } finally {
+      this.exec('PRAGMA query_only = 1');
+    }
+  }
+
   /** A consistent image of the database; synchronous, so it sits between two transactions. */
   export(): Uint8Array {
     if (this.inTransaction) throw new Error('cannot export inside a transaction');

@@ -3,7 +3,7 @@
 // writer.ts); checkpoints fold the journal into a snapshot without losing records journaled
 // while the snapshot is written. Built by open.ts, which also does crash recovery.
 import { rmSync } from 'node:fs';
-import type { Database, DatabaseStats, SqlReader, SqlWriter, StorageLog } from '../storage.ts';
+import type { CompactResult, Database, DatabaseStats, SqlReader, SqlWriter, StorageLog } from '../storage.ts';
 import type { Connection, ScriptWriter } from './connection.ts';
 import { encodeRecord } from './journal.ts';
 import type { DirLock } from './lock.ts';
@@ -92,22 +92,50 @@ export class SqlJsDatabase implements Database {
   }
 
   checkpoint(): Promise<void> {
+    return this.chainCheckpoint(false).then(() => undefined);
+  }
+
+  /**
+   * VACUUM, then a checkpoint of the vacuumed image. VACUUM cannot run inside a transaction, so
+   * it cannot be a journal record; it never needs to be one:
+   * - It runs in the same synchronous step as the checkpoint's export and journal rotation, so
+   *   no write lands between the VACUUM and the image: the snapshot for `seq` holds exactly the
+   *   transactions 1..seq, vacuumed, and later records go to the new journal file.
+   * - A crash before that snapshot is durable leaves the previous snapshot plus the journal, so
+   *   recovery rebuilds the same rows unvacuumed and replays the later records on them. That
+   *   gives the same database: VACUUM changes no content, keeps INTEGER PRIMARY KEY values and
+   *   AUTOINCREMENT counters, and keeps the order of implicit rowids (it may renumber them, but
+   *   no SQL here reads `rowid` or last_insert_rowid() of a table without an INTEGER PRIMARY
+   *   KEY), so every journaled statement finds the same rows either way.
+   * Costs: the VACUUM blocks the event loop for its duration and briefly needs a second copy
+   * of the database in memory.
+   */
+  compact(): Promise<CompactResult> {
+    return this.chainCheckpoint(true).then((r) => r ?? { bytesBefore: 0, bytesAfter: 0 });
+  }
+
+  private chainCheckpoint(vacuum: boolean): Promise<CompactResult | undefined> {
     try {
       this.assertUsable();
       if (this.closing) throw new Error(`database ${this.dataDir} is closing`);
     } catch (err) {
       return Promise.reject(err);
     }
-    const run = this.checkpointChain.then(() => this.runCheckpoint());
-    this.checkpointChain = run.catch(() => undefined);
+    const run = this.checkpointChain.then(() => this.runCheckpoint(vacuum));
+    this.checkpointChain = run.then(
+      () => undefined,
+      () => undefined,
+    );
     return run;
   }
 
-  private async runCheckpoint(): Promise<void> {
+  private async runCheckpoint(vacuum = false): Promise<CompactResult | undefined> {
     if (this.journal.failed) throw this.journal.failed;
     const seq = this.lastSeq;
-    if (seq === this.snapshotSeq && this.journal.totalBytes() === 0) return;
+    if (!vacuum && seq === this.snapshotSeq && this.journal.totalBytes() === 0) return undefined;
     const started = performance.now();
+    const bytesBefore = vacuum ? this.conn.imageBytes() : 0;
+    if (vacuum) this.conn.vacuum();
     // The export is synchronous, so it is an exact point between two transactions: everything
     // up to `seq` is in the image and every later record goes to the new journal file.
     const image = this.conn.export();
@@ -120,7 +148,8 @@ export class SqlJsDatabase implements Database {
     for (const old of listSnapshots(this.dataDir)) if (old.seq < seq) rmSync(old.path, { force: true });
     this.checkpoints++;
     this.lastCheckpoint = { exportMs, totalMs: performance.now() - started, bytes: image.length };
-    this.log('debug', 'checkpoint written', { seq, ...this.lastCheckpoint });
+    this.log('debug', 'checkpoint written', { seq, vacuum, ...this.lastCheckpoint });
+    return { bytesBefore: vacuum ? bytesBefore : image.length, bytesAfter: image.length };
   }
 
   /**

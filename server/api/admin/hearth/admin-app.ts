@@ -23,6 +23,8 @@ import * as setup from './setup.ts';
 import * as settings from './settings.ts';
 import * as status from './status.ts';
 import * as login from './login.ts';
+import * as storageApi from './storage.ts';
+import * as federationApi from './federation.ts';
 import * as tlsApi from './tls.ts';
 import * as backupsApi from './backups.ts';
 import * as captchaApi from './captcha.ts';
@@ -51,6 +53,8 @@ export function createAdminApp(deps: AdminAppDeps): Express {
   login.register(routes, deps, tokens);
   settings.register(routes, deps, tokens);
   status.register(routes, deps, tokens);
+  storageApi.register(routes, deps, tokens);
+  federationApi.register(routes, deps, tokens);
   const tools = deps.adminTools;
   if (tools) {
     tlsApi.register(routes, { tls: tools.tls, settings: deps.settings }, tokens);

@@ -8,6 +8,8 @@ import type { Logger } from '../../../logger.ts';
 import type { AdminSettings } from '../../../services/admin/settings.ts';
 import type { LanAddress, RegistrationMode, ServerState, TlsMode } from './types.ts';
 import type { AdminTools } from '../../../wiring-admin-tools.ts';
+import type { StorageCare } from '../../../services/admin/storage-care.ts';
+import type { FederationSelfTest } from '../../../services/federation/self-test.ts';
 
 export interface IssuedAdminSession {
   user_id: string;
@@ -57,4 +59,8 @@ export interface AdminApiDeps {
   /** Overrides for tests; default os.networkInterfaces() and a walk of the data folder. */
   lanAddresses?(): LanAddress[];
   diskUsage?(dataDir: string): Promise<{ totalBytes: number; databaseBytes: number; mediaBytes: number }>;
+  /** Storage care of the running services (sizes, purges, compaction); absent before start. */
+  storageCare?(): StorageCare | undefined;
+  /** The federation self-test of the running services; absent before start. */
+  federationSelfTest?(): FederationSelfTest | undefined;
 }
