@@ -180,6 +180,8 @@ export async function createHomeserver(opts: HomeserverOptions): Promise<Homeser
           adminTools: tools,
           storageCare: () => storageCareTools(settings.dataDir)?.storageCare,
           federationSelfTest: () => storageCareTools(settings.dataDir)?.selfTest,
+          // The GUI uses Synapse's admin API on its own origin; the admin app keeps only those routes.
+          extraRoutes: (r) => services!.mount(r),
         });
         const admin = await listen(createHttpServer(adminApp), settings.adminListen.host, settings.adminListen.port).catch((e: NodeJS.ErrnoException) => {
           throw new Error(

@@ -76,7 +76,10 @@ import * as userDirectoryApi from './api/client/user-directory.ts';
 import * as accountDataApi from './api/client/account-data.ts';
 import * as tagsApi from './api/client/tags.ts';
 import { federationTransportPart } from './wiring-federation.ts';
+import { federationSenderPart } from './wiring-federation-sender.ts';
+import { federationReceiverPart } from './wiring-federation-receiver.ts';
 import { captchaPart } from './wiring-admin-tools.ts';
+import { adminApiPart } from './wiring-admin-api.ts';
 import { mediaPart } from './wiring-media.ts';
 import { slidingSyncPart } from './wiring-sliding-sync.ts';
 import { storageCarePart } from './wiring-storage-care.ts';
@@ -96,7 +99,7 @@ export interface BuiltServices {
 export type WiringPart = (ctx: WiringContext) => BuiltServices | Promise<BuiltServices>;
 
 /** Parts beyond the client core; each lives in server/wiring-<part>.ts. */
-const PARTS: WiringPart[] = [federationTransportPart, captchaPart, slidingSyncPart, mediaPart, storageCarePart];
+const PARTS: WiringPart[] = [federationTransportPart, federationSenderPart, federationReceiverPart, captchaPart, adminApiPart, mediaPart, slidingSyncPart, storageCarePart];
 
 /** Every core service, as the parts wired in other files see them. */
 export type WiringContext = Awaited<ReturnType<typeof buildCore>>;

@@ -1,16 +1,40 @@
 /**
  * Decides what to show: the setup wizard while the server needs setup, otherwise the sign-in page
- * until there is an admin session, then the dashboard. The address bar follows, so a reload lands
- * on the same page.
+ * until there is an admin session, then the pages after setup (dashboard, users, ...). The address
+ * bar follows, so a reload lands on the same page and the browser's back button works.
  */
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useMemo, useState } from 'react';
 import { adminApi } from './api/admin.ts';
 import { desktopSession, loadStoredSession, storeSession, type Session } from './api/session.ts';
+import { AdminProvider, type AdminContextValue } from './api/context.tsx';
+import { AppShell } from './components/AppShell.tsx';
 import { ErrorState, Loading } from './components/ui.tsx';
+import { BackupsPage } from './pages/backups/BackupsPage.tsx';
 import { Dashboard } from './pages/dashboard/Dashboard.tsx';
+import { FederationPage } from './pages/federation/FederationPage.tsx';
+import { LogsPage } from './pages/logs/LogsPage.tsx';
+import { RegistrationPage } from './pages/registration/RegistrationPage.tsx';
+import { ReportsPage } from './pages/reports/ReportsPage.tsx';
+import { RoomsPage } from './pages/rooms/RoomsPage.tsx';
 import { SignIn } from './pages/sign-in/SignIn.tsx';
+import { TlsPage } from './pages/tls/TlsPage.tsx';
+import { UsersPage } from './pages/users/UsersPage.tsx';
 import { Wizard } from './pages/setup/Wizard.tsx';
-import { routePath, type View } from './routes.ts';
+import { BASE, pageFromPath, pagePath, pageTitle, routePath, type PageId, type View } from './routes.ts';
+
+const PAGE_BODIES: Record<Exclude<PageId, 'dashboard'>, () => React.JSX.Element> = {
+  users: UsersPage,
+  registration: RegistrationPage,
+  rooms: RoomsPage,
+  reports: ReportsPage,
+  federation: FederationPage,
+  tls: TlsPage,
+  backups: BackupsPage,
+  logs: LogsPage,
+};
+
+/** The page to land on after signing in: the one in the address bar, if any. */
+const landingPage = (): PageId => pageFromPath(window.location.pathname);
 
 export function App() {
   const [view, setView] = useState<View>({ kind: 'loading' });
@@ -26,7 +50,7 @@ export function App() {
         return;
       }
       const session = (await desktopSession()) ?? loadStoredSession();
-      setView(session ? { kind: 'dashboard', session } : { kind: 'sign-in' });
+      setView(session ? { kind: 'dashboard', session, page: landingPage() } : { kind: 'sign-in' });
     } catch (e) {
       setView({ kind: 'error', message: e instanceof Error ? e.message : String(e) });
     }
@@ -39,13 +63,31 @@ export function App() {
   useEffect(() => {
     const path = routePath(view);
     if (path && window.location.pathname !== path) window.history.replaceState(null, '', path);
-    document.title = { loading: 'Hearth', error: 'Hearth', setup: 'Set up Hearth', 'sign-in': 'Sign in · Hearth', dashboard: 'Dashboard · Hearth' }[view.kind];
+    document.title = view.kind === 'dashboard' ? `${pageTitle(view.page)} · Hearth` : { loading: 'Hearth', error: 'Hearth', setup: 'Set up Hearth', 'sign-in': 'Sign in · Hearth' }[view.kind];
   }, [view]);
+
+  // The browser's back and forward buttons move between pages.
+  useEffect(() => {
+    const onPop = (): void => setView((v) => (v.kind === 'dashboard' && window.location.pathname.startsWith(BASE) ? { ...v, page: landingPage() } : v));
+    window.addEventListener('popstate', onPop);
+    return () => window.removeEventListener('popstate', onPop);
+  }, []);
 
   const signedIn = (session: Session, notes?: string[]): void => {
     if (!session.desktop) storeSession(session);
-    setView({ kind: 'dashboard', session, notes });
+    setView({ kind: 'dashboard', session, notes, page: notes ? 'dashboard' : landingPage() });
   };
+
+  const expired = useCallback(() => {
+    storeSession(undefined);
+    setView({ kind: 'sign-in', notice: 'Your session ended. Please sign in again.' });
+  }, []);
+
+  const session = view.kind === 'dashboard' ? view.session : undefined;
+  const admin = useMemo<AdminContextValue | undefined>(
+    () => (session ? { session, token: session.accessToken, serverName, onExpired: expired } : undefined),
+    [session, serverName, expired],
+  );
 
   switch (view.kind) {
     case 'loading':
@@ -64,22 +106,34 @@ export function App() {
       return <Wizard setup={view.setup} onDone={(r) => (setServerName(r.server_name), signedIn({ userId: r.user_id, accessToken: r.access_token, deviceId: r.device_id }, r.notes))} />;
     case 'sign-in':
       return <SignIn serverName={serverName} notice={view.notice} onSignedIn={(s) => signedIn(s)} />;
-    case 'dashboard':
+    case 'dashboard': {
+      const page = view.page;
+      const Body = page === 'dashboard' ? undefined : PAGE_BODIES[page];
       return (
-        <Dashboard
-          session={view.session}
-          notes={view.notes}
-          onExpired={() => {
-            storeSession(undefined);
-            setView({ kind: 'sign-in', notice: 'Your session ended. Please sign in again.' });
-          }}
-          onSignOut={() => {
-            const token = view.session.accessToken;
-            storeSession(undefined);
-            setView({ kind: 'sign-in', notice: 'You have signed out.' });
-            adminApi.logout(token).catch(() => undefined);
-          }}
-        />
+        <AdminProvider value={admin!}>
+          <AppShell
+            page={page}
+            serverName={serverName}
+            userId={view.session.userId}
+            onNavigate={(p) => {
+              if (p !== page) window.history.pushState(null, '', pagePath(p));
+              setView({ ...view, page: p, notes: undefined });
+            }}
+            onSignOut={
+              view.session.desktop
+                ? undefined
+                : () => {
+                    const token = view.session.accessToken;
+                    storeSession(undefined);
+                    setView({ kind: 'sign-in', notice: 'You have signed out.' });
+                    adminApi.logout(token).catch(() => undefined);
+                  }
+            }
+          >
+            {Body ? <Body key={page} /> : <Dashboard session={view.session} notes={view.notes} onExpired={expired} />}
+          </AppShell>
+        </AdminProvider>
       );
+    }
   }
 }

@@ -1,8 +1,10 @@
 /**
  * Storage of rooms: events, state (state groups + current state), forward extremities,
  * memberships, client transaction ids, the relations index, redactions, aliases and the room
- * directory flag. Domain operations only: services never see SQL. The sql.js implementation is
- * sqljs/rooms.ts; migration 0004-rooms.sql.
+ * directory flag; for federation, remote events whose state is resolved, events kept outside the
+ * timeline (outliers, rejected, soft-failed), received transactions and memberships in rooms this
+ * server is not in. Domain operations only: services never see SQL. The sql.js implementation is
+ * sqljs/rooms.ts; migrations 0004-rooms.sql and 0013-federation-events.sql.
  */
 import type { StoredPdu } from '../core/events/types.ts';
 
@@ -62,12 +64,59 @@ export interface PersistEventBatch {
   relation?: { relatesTo: string; relType: string };
   /** For a redaction that applies: the target event id. */
   redacts?: string;
+  /** Remote events: the state before the event (resolved from its prev events' states), stored
+   * as a new state group (a delta on stateGroupBefore when that is given). */
+  stateBefore?: ReadonlyMap<string, string>;
+  /** Remote events: the room's current state after this event, when it is not the state after
+   * the event (the DAG forked: resolved across the new forward extremities). */
+  currentState?: ReadonlyMap<string, string>;
+  /** Events stored in the same write, outside the timeline (e.g. the auth chain of a join). */
+  aside?: AsideEvent[];
+  /** The event was stored as an outlier before and now joins the timeline. */
+  replacesOutlier?: boolean;
+}
+
+/** Why an event of the DAG is not in the timeline (migration 0013-federation-events.sql). */
+export type AsideKind = 'outlier' | 'rejected' | 'soft_failed';
+
+export interface AsideEvent {
+  pdu: StoredPdu;
+  kind: AsideKind;
+  reason?: string;
+  /** rejected / soft_failed: the state before the event, as a group or as a map (new group). */
+  stateGroupBefore?: number | null;
+  stateBefore?: ReadonlyMap<string, string>;
+}
+
+/** Any stored event of a room's DAG, in the timeline or not. */
+export interface DagEventRecord {
+  pdu: StoredPdu;
+  roomId: string;
+  kind: 'timeline' | AsideKind;
+  /** State after the event (rejected: before it); null for outliers. */
+  stateGroup: number | null;
+  /** Timeline events: the state event this one replaced (so state before = after minus it). */
+  replacesState: string | null;
+  /** Timeline events only. */
+  position: number | null;
+  redactedBy: string | null;
+}
+
+/** A local user's membership in a room this server is not in (an invite received over /invite). */
+export interface RemoteMembership {
+  roomId: string;
+  userId: string;
+  eventId: string;
+  roomVersion: string;
+  strippedState: Record<string, unknown>[];
 }
 
 export interface PersistedEvent {
   position: number;
   /** State group after the event. */
   stateGroup: number;
+  /** The room's current state group after the write (stateGroup unless `currentState` was given). */
+  currentGroup: number;
   /** For state events, the event replaced in the current state (null if none). */
   replacesState: string | null;
 }
@@ -120,6 +169,20 @@ export interface RoomsStore {
   eventNearTimestamp(roomId: string, ts: number, dir: 'f' | 'b'): EventRecord | undefined;
   /** The state events of one type, with positions, oldest first (history visibility timeline). */
   stateEventsOfType(roomId: string, type: string): { position: number; eventId: string; stateKey: string; content: Record<string, unknown> }[];
+
+  // ---- federation: the DAG beyond the timeline ------------------------------------------------
+  /** Stores events outside the timeline (outliers, rejected, soft-failed); known ids are skipped. */
+  persistAside(roomId: string, events: readonly AsideEvent[]): OrderedWrite<void>;
+  getDagEvent(eventId: string): DagEventRecord | undefined;
+  getDagEvents(eventIds: readonly string[]): Map<string, DagEventRecord>;
+  /** A local user's membership in a room this server is not in: the event is stored aside, the
+   * membership (and stripped state for sync) recorded at a new stream position. The record
+   * speaks for the user only while the member's event is this one (remoteMembership callers check). */
+  persistRemoteMembership(m: RemoteMembership & { pdu: StoredPdu; membership: MembershipValue }): OrderedWrite<{ position: number }>;
+  remoteMembership(roomId: string, userId: string): RemoteMembership | undefined;
+  /** The stored answer to a received federation transaction (origin, txnId). */
+  receivedTxn(origin: string, txnId: string): Record<string, unknown> | undefined;
+  storeReceivedTxn(origin: string, txnId: string, response: Record<string, unknown>, now: number): Promise<void>;
 
   // ---- transactions -------------------------------------------------------------------------
   txnEventId(userId: string, deviceId: string, roomId: string, txnId: string): string | undefined;

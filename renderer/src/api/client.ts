@@ -52,3 +52,18 @@ export async function request<T>(method: string, path: string, opts: RequestOpti
   }
   return json as T;
 }
+
+/** A file download that needs the session (an <a href> cannot send the Authorization header). */
+export async function requestBlob(path: string, token: string): Promise<Blob> {
+  let res: Response;
+  try {
+    res = await fetch(path, { headers: { Authorization: `Bearer ${token}` }, credentials: 'omit', cache: 'no-store' });
+  } catch {
+    throw new ApiError(0, NETWORK_ERROR, 'Hearth is not answering. Is the server still running?');
+  }
+  if (!res.ok) {
+    const e = (await res.json().catch(() => ({}))) as Partial<MatrixErrorBody>;
+    throw new ApiError(res.status, e.errcode ?? 'M_UNKNOWN', e.error ?? `Download failed (HTTP ${res.status}).`);
+  }
+  return res.blob();
+}

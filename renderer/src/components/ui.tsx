@@ -148,7 +148,8 @@ export function ErrorState(props: { title: string; message: string; onRetry?: ()
   );
 }
 
-export function CopyButton(props: { text: string; label: string }) {
+/** Copies `text`; shows "Copy", or `children` when given (then styled as a secondary button). */
+export function CopyButton(props: { text: string; label: string; children?: ReactNode }) {
   const [copied, setCopied] = useState(false);
   const copy = async (): Promise<void> => {
     try {
@@ -160,8 +161,8 @@ export function CopyButton(props: { text: string; label: string }) {
     }
   };
   return (
-    <button type="button" className="btn btn-quiet btn-small" onClick={() => void copy()} aria-label={`${props.label}: copy`}>
-      {copied ? 'Copied' : 'Copy'}
+    <button type="button" className={`btn ${props.children ? 'btn-secondary' : 'btn-quiet'} btn-small`} onClick={() => void copy()} aria-label={`${props.label}: copy`}>
+      {copied ? 'Copied' : (props.children ?? 'Copy')}
       <span className="visually-hidden" aria-live="polite">
         {copied ? 'Copied to the clipboard' : ''}
       </span>

@@ -3,12 +3,13 @@
  * leaving.yaml, kicking.yaml, banning.yaml, knocking.yaml): each is one m.room.member event
  * checked by the auth rules. Restricted rooms (v8+): a local joined member able to invite is
  * named in join_authorised_via_users_server when the joiner is in an allowed room.
- * Only rooms this server is in are joinable until federation joins exist (remote → 404).
+ * Rooms this server is not in (and remote invitees) go through the federation hook
+ * (`useFederation`: services/federation/joins.ts); without it they are 404.
  * On `userDeactivated` the user leaves every room.
  */
 import type { JsonObject } from '../../core/events/types.ts';
 import { stateMapKey } from '../../core/events/types.ts';
-import { isValidRoomAlias, isValidRoomId, isValidUserId } from '../../core/ids.ts';
+import { isValidRoomAlias, isValidRoomId, isValidUserId, parseRoomAlias, userIdServerName } from '../../core/ids.ts';
 import { readPowerLevels, userPowerLevel } from '../../core/auth/power-levels.ts';
 import { MatrixError, forbidden, notFound } from '../../errors.ts';
 import type { Bus } from '../bus.ts';
@@ -23,11 +24,45 @@ export function memberContent(membership: string, profile: Profile = {}, reason?
   return c;
 }
 
+/** Membership changes that need another server (make_join/send_join, /invite, make_leave...). */
+export interface RemoteMembershipHandler {
+  /** Joins or knocks on a room this server is not in; `via`: servers to try first. */
+  join(userId: string, roomIdOrAlias: string, reason: string | undefined, via: readonly string[]): Promise<{ roomId: string }>;
+  knock(userId: string, roomIdOrAlias: string, reason: string | undefined, via: readonly string[]): Promise<{ roomId: string }>;
+  /** Leaves (rejects an invite to, rescinds a knock on) a room this server is not in. */
+  leave(userId: string, roomId: string, reason: string | undefined): Promise<void>;
+  /** Invites a remote user into a room this server is in (their server signs it first). */
+  invite(userId: string, roomId: string, target: string, content: JsonObject): Promise<void>;
+}
+
 export class MembershipService {
+  private remote: RemoteMembershipHandler | undefined;
+  /** Rooms an admin blocked or purged (wired by the admin API part): local users may not join,
+   * be invited or knock (Synapse admin API "Block Room"). */
+  isRoomBlocked: (roomId: string) => boolean = () => false;
+
   constructor(
     private readonly deps: RoomsDeps,
     private readonly sender: EventSender,
   ) {}
+
+  /** Wired by the federation part. */
+  useFederation(handler: RemoteMembershipHandler): void {
+    this.remote = handler;
+  }
+
+  /** A join or knock the federation hook handles: a remote alias, or a room where no local user
+   * is joined (we are not resident, so our copy of its state may be stale or missing). */
+  private needsRemote(roomIdOrAlias: string): boolean {
+    if (!this.remote) return false;
+    if (roomIdOrAlias.startsWith('#')) {
+      const server = parseRoomAlias(roomIdOrAlias)?.serverName;
+      return server !== undefined && server !== this.deps.serverName;
+    }
+    const entry = this.sender.cache.get(roomIdOrAlias);
+    if (!entry) return isValidRoomId(roomIdOrAlias);
+    return ![...entry.joined].some((u) => userIdServerName(u) === this.deps.serverName) && entry.joined.size > 0;
+  }
 
   /** Room id for `/join/{roomIdOrAlias}` and knock: local aliases only for now. */
   resolveRoom(roomIdOrAlias: string): string {
@@ -42,16 +77,22 @@ export class MembershipService {
   }
 
   private requireRoom(roomId: string): void {
-    // TODO(issue federation-joins): join remote rooms over federation (make_join/send_join).
-    if (!this.sender.cache.get(roomId)) throw notFound('Unknown room (joining rooms on other servers is not supported yet)');
+    if (!this.sender.cache.get(roomId)) throw notFound('Unknown room');
+  }
+
+  private refuseBlocked(roomId: string): void {
+    if (this.isRoomBlocked(roomId)) throw forbidden('This room has been blocked on this server');
   }
 
   private send(roomId: string, sender: string, target: string, content: JsonObject): Promise<SentEvent> {
     return this.sender.send({ roomId, sender, type: 'm.room.member', stateKey: target, content });
   }
 
-  async join(userId: string, roomIdOrAlias: string, reason?: string): Promise<{ roomId: string }> {
+  async join(userId: string, roomIdOrAlias: string, reason?: string, via: readonly string[] = []): Promise<{ roomId: string }> {
+    this.refuseBlocked(roomIdOrAlias);
+    if (this.needsRemote(roomIdOrAlias)) return this.remote!.join(userId, roomIdOrAlias, reason, via);
     const roomId = this.resolveRoom(roomIdOrAlias);
+    this.refuseBlocked(roomId);
     this.requireRoom(roomId);
     const current = this.deps.store.member(roomId, userId);
     if (current?.membership === 'join') return { roomId };
@@ -85,6 +126,7 @@ export class MembershipService {
 
   async invite(userId: string, roomId: string, target: string, reason?: string): Promise<void> {
     if (!isValidUserId(target)) throw new MatrixError(400, 'M_INVALID_PARAM', 'Invalid user id');
+    this.refuseBlocked(roomId);
     this.requireRoom(roomId);
     const current = this.deps.store.member(roomId, target);
     if (current?.membership === 'join') throw forbidden(`${target} is already in the room`);
@@ -94,13 +136,16 @@ export class MembershipService {
       if (this.deps.store.member(roomId, userId)?.membership !== 'join') throw forbidden('You are not in this room');
       return;
     }
-    // TODO(issue federation-invites): remote invitees need their server's signature (/invite).
     const content = memberContent('invite', this.deps.getProfile(target), reason);
+    if (this.remote && userIdServerName(target) !== this.deps.serverName) return this.remote.invite(userId, roomId, target, content);
     await this.send(roomId, userId, target, content);
   }
 
   async leave(userId: string, roomId: string, reason?: string): Promise<void> {
-    if (!this.sender.cache.get(roomId)) throw notFound('Unknown room');
+    if (!this.sender.cache.get(roomId)) {
+      if (this.remote) return this.remote.leave(userId, roomId, reason);
+      throw notFound('Unknown room');
+    }
     const current = this.deps.store.member(roomId, userId);
     if (!current) throw forbidden('You are not in this room');
     if (current.membership === 'leave') return;
@@ -137,8 +182,11 @@ export class MembershipService {
     await this.send(roomId, userId, target, memberContent('leave', {}, reason));
   }
 
-  async knock(userId: string, roomIdOrAlias: string, reason?: string): Promise<{ roomId: string }> {
+  async knock(userId: string, roomIdOrAlias: string, reason?: string, via: readonly string[] = []): Promise<{ roomId: string }> {
+    this.refuseBlocked(roomIdOrAlias);
+    if (this.needsRemote(roomIdOrAlias)) return this.remote!.knock(userId, roomIdOrAlias, reason, via);
     const roomId = this.resolveRoom(roomIdOrAlias);
+    this.refuseBlocked(roomId);
     this.requireRoom(roomId);
     const current = this.deps.store.member(roomId, userId)?.membership;
     if (current === 'join') throw forbidden('You are already in the room');

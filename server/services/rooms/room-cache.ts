@@ -1,8 +1,11 @@
 /**
  * In-memory view of each room's current state and forward extremities, so building an event
  * needs no state reload (performance target: 1000 messages/s). Loaded lazily from storage,
- * updated by send-event.ts right after each applied write, dropped when a write fails.
- * State events are kept in their redacted form once redacted, since auth uses that form.
+ * updated by send-event.ts right after each applied write (and by the federation receiver after
+ * a remote event, whose resolved current state may change several entries), dropped when a write
+ * fails. State events are kept in their redacted form once redacted, since auth uses that form.
+ * State may include outliers (state received over federation when joining), so it is read from
+ * the whole DAG, not the timeline only.
  */
 import { getRoomVersion, type RoomVersion } from '../../core/room-versions.ts';
 import { redactEvent } from '../../core/events/redaction.ts';
@@ -47,7 +50,7 @@ export class RoomCache {
     if (!version || stateGroup === null) return undefined;
     const ids = this.store.currentStateIds(roomId);
     const extremityIds = this.store.forwardExtremities(roomId);
-    const records = this.store.getEvents([...ids.values(), ...extremityIds]);
+    const records = this.store.getDagEvents([...ids.values(), ...extremityIds]);
     const state = new Map<string, StoredPdu>();
     const joined = new Set<string>();
     for (const [key, id] of ids) {
@@ -75,6 +78,30 @@ export class RoomCache {
     }
     entry.extremities = [pdu];
     entry.stateGroup = stateGroup;
+  }
+
+  /** A remote event was applied (caller holds the room lock): its forward extremities, and the
+   * current state when it was resolved rather than the state after the event. */
+  appliedRemote(entry: RoomEntry, pdu: StoredPdu, extremities: StoredPdu[], currentGroup: number, currentState?: ReadonlyMap<string, string>): void {
+    if (!currentState) {
+      this.applied(entry, pdu, currentGroup);
+    } else {
+      const changed = [...currentState].filter(([k, id]) => entry.state.get(k)?.event_id !== id);
+      const records = this.store.getDagEvents(changed.map(([, id]) => id));
+      for (const [key, id] of changed) {
+        const rec = records.get(id);
+        if (!rec) continue;
+        const p = rec.redactedBy ? (redactEvent(entry.version, rec.pdu) as StoredPdu) : rec.pdu;
+        entry.state.set(key, p);
+        if (p.type === 'm.room.member' && p.state_key) {
+          if (p.content.membership === 'join') entry.joined.add(p.state_key);
+          else entry.joined.delete(p.state_key);
+        }
+      }
+      for (const key of [...entry.state.keys()]) if (!currentState.has(key)) entry.state.delete(key);
+      entry.stateGroup = currentGroup;
+    }
+    entry.extremities = extremities;
   }
 
   /** A redaction was applied: a redacted state event changes what auth sees. */

@@ -1,7 +1,8 @@
 /**
  * The RoomsReader contract (reader.ts) for /sync, over RoomsStore. Every timeline read applies
  * history visibility (visibility.ts), ignored users and the filter; state reads come from state
- * groups, so "state at position P" is one cached group lookup.
+ * groups, so "state at position P" is one cached group lookup. Invites received over federation
+ * to rooms this server is not in show the stripped state the inviting server sent.
  */
 import { parseStateMapKey, stateMapKey } from '../../core/events/types.ts';
 import type { EventRecord } from '../../storage/rooms.ts';
@@ -21,6 +22,10 @@ import type {
 import type { EventSender } from './send-event.ts';
 import { scanEvents } from './timeline.ts';
 import { VisibilityChecker } from './visibility.ts';
+
+function isStrippedEvent(e: Record<string, unknown>): e is Record<string, unknown> & StrippedStateEvent {
+  return typeof e.type === 'string' && typeof e.state_key === 'string' && typeof e.sender === 'string' && typeof e.content === 'object' && e.content !== null;
+}
 
 /** Stripped state for invitees and knockers (spec: "Stripped state"; Synapse's default set). */
 const STRIPPED_TYPES = [
@@ -107,6 +112,9 @@ export class SqlRoomsReader implements RoomsReader {
   }
 
   strippedState(roomId: string, userId: string): StrippedStateEvent[] {
+    // An invite received over federation to a room this server is not in: the inviter's stripped state.
+    const remote = this.deps.store.remoteMembership(roomId, userId);
+    if (remote && remote.eventId === this.deps.store.member(roomId, userId)?.eventId) return remote.strippedState.filter(isStrippedEvent);
     const entry = this.sender.cache.get(roomId);
     if (!entry) return [];
     const out: StrippedStateEvent[] = [];

@@ -14,6 +14,8 @@
  *     on this one before it is durable, because the journal is ordered.
  *  5. Once durable: publish `eventPersisted` on the bus, then wake sync for the joined members
  *     and the membership target.
+ * Remote events accepted by the federation receiver (services/federation/receiver/) share steps
+ * 4–5 through `persistRemoteLocked`, under the same room lock.
  */
 import { randomBytes } from 'node:crypto';
 import { buildEvent, type ProtoEvent } from '../../core/events/build.ts';
@@ -209,6 +211,28 @@ export class EventSender {
   }
 
   private persist(entry: RoomEntry, batch: PersistEventBatch, redactTarget: StoredPdu | undefined): SentEvent {
+    return this.write(entry, batch, (stateGroup) => {
+      this.cache.applied(entry, batch.pdu, stateGroup);
+      if (redactTarget) this.cache.redacted(entry.roomId, redactTarget);
+    });
+  }
+
+  /**
+   * Stores a remote event the federation receiver accepted (caller holds the room lock), with its
+   * new forward extremities; the batch carries its resolved state before and, on a fork, the
+   * resolved current state. Announced like a local event once durable.
+   */
+  persistRemoteLocked(entry: RoomEntry, batch: PersistEventBatch, extremities: StoredPdu[]): SentEvent {
+    return this.write(entry, batch, (_stateGroup, currentGroup) => {
+      this.cache.appliedRemote(entry, batch.pdu, extremities, currentGroup, batch.currentState);
+      if (batch.redacts !== undefined) {
+        const target = this.deps.store.getEvent(batch.redacts)?.pdu;
+        if (target) this.cache.redacted(entry.roomId, target);
+      }
+    });
+  }
+
+  private write(entry: RoomEntry, batch: PersistEventBatch, updateCache: (stateGroup: number, currentGroup: number) => void): SentEvent {
     const { pdu } = batch;
     // Users to wake: members joined before the event, plus the membership target.
     const concerned = new Set(entry.joined);
@@ -219,8 +243,7 @@ export class EventSender {
       this.cache.invalidate(entry.roomId);
       throw e;
     }
-    this.cache.applied(entry, pdu, written.result.stateGroup);
-    if (redactTarget) this.cache.redacted(entry.roomId, redactTarget);
+    updateCache(written.result.stateGroup, written.result.currentGroup);
     if (pdu.type === 'm.room.member' && typeof pdu.state_key === 'string') concerned.add(pdu.state_key);
     for (const u of entry.joined) concerned.add(u);
     const position = written.result.position;

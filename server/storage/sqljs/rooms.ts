@@ -1,14 +1,20 @@
 /**
- * sql.js implementation of RoomsStore (storage/rooms.ts; tables in migrations/0004-rooms.sql).
- * persistEvent is one transaction: event row, state-group delta (a full snapshot every
- * SNAPSHOT_EVERY deltas), current state, memberships, forward extremities, stream position,
- * txn-id mapping, relation index and redaction. Parsed PDUs and flattened state groups are
- * immutable, so they are cached in memory (bounded), which keeps JSON parsing to once per event.
+ * sql.js implementation of RoomsStore (storage/rooms.ts; tables in migrations/0004-rooms.sql and
+ * 0013-federation-events.sql). persistEvent is one transaction: event row, state-group delta (a
+ * full snapshot every SNAPSHOT_EVERY deltas), current state, memberships, forward extremities,
+ * stream position, txn-id mapping, relation index and redaction. Local events take the fast path
+ * (current state = state after the event); a remote event may bring a resolved state before it
+ * and a resolved current state, whose difference from the previous current state is applied.
+ * Parsed PDUs and flattened state groups are immutable, so they are cached in memory (bounded),
+ * which keeps JSON parsing to once per event.
  */
 import type { Database, SqlReader, SqlRow, SqlWriter } from '../storage.ts';
 import { allocateStreamPosition } from '../stream.ts';
-import { stateMapKey, type StoredPdu } from '../../core/events/types.ts';
+import { parseStateMapKey, stateMapKey, type StoredPdu } from '../../core/events/types.ts';
 import type {
+  AsideEvent,
+  AsideKind,
+  DagEventRecord,
   EventRecord,
   MemberRecord,
   MembershipChange,
@@ -17,6 +23,7 @@ import type {
   PersistEventBatch,
   PersistedEvent,
   RelationRecord,
+  RemoteMembership,
   RoomRecord,
   RoomsStore,
 } from '../rooms.ts';
@@ -47,10 +54,14 @@ class Lru<K, V> {
 }
 
 const EVENT_COLUMNS = 'event_id, room_id, stream_pos, state_group, replaces_state, redacted_by, json';
+/** A resolved state differing from its base in more entries than this is stored as a snapshot. */
+const MAX_DELTA_ENTRIES = 50;
 
 export class SqlJsRoomsStore implements RoomsStore {
   private readonly pdus = new Lru<string, StoredPdu>(EVENT_CACHE_SIZE);
-  private readonly groups = new Lru<number, ReadonlyMap<string, string>>(GROUP_CACHE_SIZE);
+  /** Flattened groups. Writes may add groups they create; a failed write resets the cache, since
+   * its group ids are rolled back and will be reused. */
+  private groups = new Lru<number, ReadonlyMap<string, string>>(GROUP_CACHE_SIZE);
 
   constructor(private readonly db: Database) {}
 
@@ -71,6 +82,7 @@ export class SqlJsRoomsStore implements RoomsStore {
       }
     });
     if (result === undefined) {
+      this.groups = new Lru(GROUP_CACHE_SIZE);
       durable.catch(() => undefined);
       throw error ?? new Error('the event write was not applied');
     }
@@ -90,42 +102,49 @@ export class SqlJsRoomsStore implements RoomsStore {
         batch.newRoom.createdTs,
       ]);
     }
+    if (batch.aside) this.applyAside(w, roomId, batch.aside);
     const position = allocateStreamPosition(w);
-    let stateGroup = batch.stateGroupBefore;
+    // The previous current state, for the difference a resolved current state makes.
+    const previousCurrent = batch.currentState ? this.currentGroupIn(w, roomId) : null;
+    let before = batch.stateGroupBefore;
+    if (batch.stateBefore) before = this.groupFromMap(w, roomId, before, batch.stateBefore).group;
+    let stateGroup = before;
     let replacesState: string | null = null;
     let groupState: Map<string, string> | undefined;
     if (typeof pdu.state_key === 'string') {
-      const prev = w.get('SELECT event_id FROM current_state WHERE room_id = ? AND type = ? AND state_key = ?', [roomId, pdu.type, pdu.state_key]);
-      replacesState = prev ? String(prev.event_id) : null;
-      const g = this.newStateGroup(w, roomId, batch.stateGroupBefore, pdu.type, pdu.state_key, pdu.event_id);
+      if (batch.stateBefore) {
+        replacesState = batch.stateBefore.get(stateMapKey(pdu.type, pdu.state_key)) ?? null;
+      } else {
+        const prev = w.get('SELECT event_id FROM current_state WHERE room_id = ? AND type = ? AND state_key = ?', [roomId, pdu.type, pdu.state_key]);
+        replacesState = prev ? String(prev.event_id) : null;
+      }
+      const g = this.newStateGroup(w, roomId, before, pdu.type, pdu.state_key, pdu.event_id);
       stateGroup = g.group;
       groupState = g.state;
-      w.run(
-        'INSERT INTO current_state (room_id, type, state_key, event_id) VALUES (?, ?, ?, ?) ' +
-          'ON CONFLICT (room_id, type, state_key) DO UPDATE SET event_id = excluded.event_id',
-        [roomId, pdu.type, pdu.state_key, pdu.event_id],
-      );
-      const membership = pdu.content.membership;
-      if (pdu.type === 'm.room.member' && typeof membership === 'string') {
+      if (!batch.currentState) {
         w.run(
-          'INSERT INTO room_members (room_id, user_id, membership, event_id, stream_pos, forgotten) VALUES (?, ?, ?, ?, ?, 0) ' +
-            'ON CONFLICT (room_id, user_id) DO UPDATE SET membership = excluded.membership, event_id = excluded.event_id, ' +
-            'stream_pos = excluded.stream_pos, forgotten = 0',
-          [roomId, pdu.state_key, membership, pdu.event_id, position],
+          'INSERT INTO current_state (room_id, type, state_key, event_id) VALUES (?, ?, ?, ?) ' +
+            'ON CONFLICT (room_id, type, state_key) DO UPDATE SET event_id = excluded.event_id',
+          [roomId, pdu.type, pdu.state_key, pdu.event_id],
         );
-        w.run('INSERT INTO membership_history (user_id, room_id, stream_pos, membership, event_id) VALUES (?, ?, ?, ?, ?)', [
-          pdu.state_key,
-          roomId,
-          position,
-          membership,
-          pdu.event_id,
-        ]);
+        const membership = pdu.content.membership;
+        if (pdu.type === 'm.room.member' && typeof membership === 'string') {
+          this.setMembership(w, roomId, pdu.state_key, membership, pdu.event_id, position);
+        }
       }
     }
     if (stateGroup === null) throw new Error('an event other than the create event needs the state group before it');
+    let currentGroup = stateGroup;
+    if (batch.currentState) {
+      currentGroup = this.groupFromMap(w, roomId, stateGroup, batch.currentState).group;
+      this.applyCurrentState(w, roomId, previousCurrent, batch.currentState, position, pdu);
+    }
+    if (batch.replacesOutlier) w.run('DELETE FROM events_aside WHERE event_id = ?', [pdu.event_id]);
+    // Local events leave current_group NULL (the same as state_group), as every event did before 0013.
+    const forked = currentGroup !== stateGroup;
     w.run(
-      'INSERT INTO events (event_id, room_id, stream_pos, depth, type, state_key, sender, origin_server_ts, state_group, replaces_state, redacted_by, json) ' +
-        'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)',
+      `INSERT INTO events (event_id, room_id, stream_pos, depth, type, state_key, sender, origin_server_ts, state_group, replaces_state, redacted_by, json${forked ? ', current_group' : ''}) ` +
+        `VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?${forked ? ', ?' : ''})`,
       [
         pdu.event_id,
         roomId,
@@ -138,6 +157,7 @@ export class SqlJsRoomsStore implements RoomsStore {
         stateGroup,
         replacesState,
         JSON.stringify(withoutUnsigned(pdu)),
+        ...(forked ? [currentGroup] : []),
       ],
     );
     w.run('DELETE FROM forward_extremities WHERE room_id = ?', [roomId]);
@@ -165,7 +185,130 @@ export class SqlJsRoomsStore implements RoomsStore {
       // A redacted event no longer relates to anything (spec: relations "Redactions").
       w.run('DELETE FROM event_relations WHERE event_id = ?', [batch.redacts]);
     }
-    return { persisted: { position, stateGroup, replacesState }, groupState };
+    return { persisted: { position, stateGroup, replacesState, currentGroup }, groupState };
+  }
+
+  private setMembership(w: SqlWriter, roomId: string, userId: string, membership: string, eventId: string, position: number): void {
+    w.run(
+      'INSERT INTO room_members (room_id, user_id, membership, event_id, stream_pos, forgotten) VALUES (?, ?, ?, ?, ?, 0) ' +
+        'ON CONFLICT (room_id, user_id) DO UPDATE SET membership = excluded.membership, event_id = excluded.event_id, ' +
+        'stream_pos = excluded.stream_pos, forgotten = 0',
+      [roomId, userId, membership, eventId, position],
+    );
+    w.run('INSERT INTO membership_history (user_id, room_id, stream_pos, membership, event_id) VALUES (?, ?, ?, ?, ?)', [
+      userId,
+      roomId,
+      position,
+      membership,
+      eventId,
+    ]);
+  }
+
+  private currentGroupIn(r: SqlReader, roomId: string): number | null {
+    const row = r.get('SELECT COALESCE(current_group, state_group) AS g FROM events WHERE room_id = ? ORDER BY stream_pos DESC LIMIT 1', [roomId]);
+    return row ? Number(row.g) : null;
+  }
+
+  /** Rewrites current_state and memberships where `next` differs from the previous current state. */
+  private applyCurrentState(
+    w: SqlWriter,
+    roomId: string,
+    previousGroup: number | null,
+    next: ReadonlyMap<string, string>,
+    position: number,
+    batchPdu: StoredPdu,
+  ): void {
+    const previous = previousGroup === null ? new Map<string, string>() : this.loadGroup(w, previousGroup);
+    for (const [key, id] of next) {
+      if (previous.get(key) === id) continue;
+      const [type, stateKey] = parseStateMapKey(key);
+      w.run(
+        'INSERT INTO current_state (room_id, type, state_key, event_id) VALUES (?, ?, ?, ?) ' +
+          'ON CONFLICT (room_id, type, state_key) DO UPDATE SET event_id = excluded.event_id',
+        [roomId, type, stateKey, id],
+      );
+      if (type !== 'm.room.member') continue;
+      const pdu = id === batchPdu.event_id ? batchPdu : this.pduIn(w, id);
+      const membership = pdu?.content.membership;
+      if (typeof membership === 'string') this.setMembership(w, roomId, stateKey, membership, id, position);
+    }
+    for (const key of previous.keys()) {
+      if (next.has(key)) continue;
+      const [type, stateKey] = parseStateMapKey(key);
+      w.run('DELETE FROM current_state WHERE room_id = ? AND type = ? AND state_key = ?', [roomId, type, stateKey]);
+    }
+  }
+
+  /** A stored event's PDU, in the timeline or aside. */
+  private pduIn(r: SqlReader, eventId: string): StoredPdu | undefined {
+    const cached = this.pdus.get(eventId);
+    if (cached) return cached;
+    const row = r.get('SELECT json FROM events WHERE event_id = ?', [eventId]) ?? r.get('SELECT json FROM events_aside WHERE event_id = ?', [eventId]);
+    return row ? this.parsePdu(eventId, String(row.json)) : undefined;
+  }
+
+  private parsePdu(eventId: string, json: string): StoredPdu {
+    const pdu = JSON.parse(json) as StoredPdu;
+    pdu.event_id = eventId;
+    this.pdus.set(eventId, pdu);
+    return pdu;
+  }
+
+  /**
+   * A group holding exactly `state`: `base` itself when equal, a delta on `base` when they differ
+   * in a few entries (and none was removed), otherwise a full snapshot.
+   */
+  private groupFromMap(w: SqlWriter, roomId: string, base: number | null, state: ReadonlyMap<string, string>): { group: number } {
+    const baseState = base === null ? undefined : this.loadGroup(w, base);
+    const changed: [string, string][] = [];
+    let removed = false;
+    if (baseState) {
+      for (const [k, id] of state) if (baseState.get(k) !== id) changed.push([k, id]);
+      for (const k of baseState.keys()) if (!state.has(k)) removed = true;
+      if (!removed && changed.length === 0) return { group: base! };
+    }
+    const idRow = w.get('SELECT COALESCE(MAX(group_id), 0) + 1 AS id FROM state_groups');
+    const group = Number(idRow!.id);
+    const chain = base === null ? null : w.get('SELECT chain_len FROM state_groups WHERE group_id = ?', [base]);
+    const chainLen = chain ? Number(chain.chain_len) + 1 : 0;
+    const asDelta = baseState !== undefined && !removed && changed.length <= MAX_DELTA_ENTRIES && chainLen < SNAPSHOT_EVERY;
+    const entries = asDelta ? changed : [...state];
+    w.run('INSERT INTO state_groups (group_id, room_id, prev_group, chain_len) VALUES (?, ?, ?, ?)', [group, roomId, asDelta ? base : null, asDelta ? chainLen : 0]);
+    for (const [k, id] of entries) {
+      const [type, stateKey] = parseStateMapKey(k);
+      w.run('INSERT INTO state_group_entries (group_id, type, state_key, event_id) VALUES (?, ?, ?, ?)', [group, type, stateKey, id]);
+    }
+    this.groups.set(group, new Map(state));
+    return { group };
+  }
+
+  private applyAside(w: SqlWriter, roomId: string, events: readonly AsideEvent[]): void {
+    for (const e of events) {
+      const id = e.pdu.event_id;
+      if (w.get('SELECT 1 AS x FROM events WHERE event_id = ?', [id])) continue;
+      // An outlier may later be rejected or soft-failed when it arrives with its state; nothing else changes.
+      const aside = w.get('SELECT kind FROM events_aside WHERE event_id = ?', [id]);
+      if (aside && (aside.kind !== 'outlier' || e.kind === 'outlier')) continue;
+      if (aside) w.run('DELETE FROM events_aside WHERE event_id = ?', [id]);
+      let group: number | null = null;
+      if (e.kind !== 'outlier') {
+        let before = e.stateGroupBefore ?? null;
+        if (e.stateBefore) before = this.groupFromMap(w, roomId, before, e.stateBefore).group;
+        group = before;
+        if (e.kind === 'soft_failed' && typeof e.pdu.state_key === 'string') {
+          group = this.newStateGroup(w, roomId, before, e.pdu.type, e.pdu.state_key, id).group;
+        }
+      }
+      w.run('INSERT INTO events_aside (event_id, room_id, kind, reason, state_group, depth, json) VALUES (?, ?, ?, ?, ?, ?, ?)', [
+        id,
+        roomId,
+        e.kind,
+        e.reason ?? null,
+        group,
+        e.pdu.depth,
+        JSON.stringify(withoutUnsigned(e.pdu)),
+      ]);
+    }
   }
 
   /** Adds a delta group on top of `prev`, or a full snapshot when the chain is long. */
@@ -250,12 +393,7 @@ export class SqlJsRoomsStore implements RoomsStore {
 
   private toRecord(row: SqlRow): EventRecord {
     const id = String(row.event_id);
-    let pdu = this.pdus.get(id);
-    if (!pdu) {
-      pdu = JSON.parse(String(row.json)) as StoredPdu;
-      pdu.event_id = id;
-      this.pdus.set(id, pdu);
-    }
+    const pdu = this.pdus.get(id) ?? this.parsePdu(id, String(row.json));
     return {
       pdu,
       roomId: String(row.room_id),
@@ -293,9 +431,9 @@ export class SqlJsRoomsStore implements RoomsStore {
 
   currentStateGroup(roomId: string): number | null {
     const row = this.db.read((r) =>
-      r.get('SELECT state_group FROM events WHERE room_id = ? ORDER BY stream_pos DESC LIMIT 1', [roomId]),
+      r.get('SELECT COALESCE(current_group, state_group) AS g FROM events WHERE room_id = ? ORDER BY stream_pos DESC LIMIT 1', [roomId]),
     );
-    return row ? Number(row.state_group) : null;
+    return row ? Number(row.g) : null;
   }
 
   forwardExtremities(roomId: string): string[] {
@@ -308,9 +446,9 @@ export class SqlJsRoomsStore implements RoomsStore {
 
   stateGroupAt(roomId: string, position: number): number | null {
     const row = this.db.read((r) =>
-      r.get('SELECT state_group FROM events WHERE room_id = ? AND stream_pos <= ? ORDER BY stream_pos DESC LIMIT 1', [roomId, position]),
+      r.get('SELECT COALESCE(current_group, state_group) AS g FROM events WHERE room_id = ? AND stream_pos <= ? ORDER BY stream_pos DESC LIMIT 1', [roomId, position]),
     );
-    return row ? Number(row.state_group) : null;
+    return row ? Number(row.g) : null;
   }
 
   eventsBetween(roomId: string, opts: { dir: 'f' | 'b'; after?: number; atOrBefore?: number; limit: number }): EventRecord[] {
@@ -354,6 +492,101 @@ export class SqlJsRoomsStore implements RoomsStore {
       const rec = this.toRecord(row);
       return { position: rec.position, eventId: rec.pdu.event_id, stateKey: rec.pdu.state_key ?? '', content: rec.pdu.content };
     });
+  }
+
+  // ---- federation: the DAG beyond the timeline ------------------------------------------------
+
+  persistAside(roomId: string, events: readonly AsideEvent[]): OrderedWrite<void> {
+    let applied = false;
+    const durable = this.db.write((w) => {
+      this.applyAside(w, roomId, events);
+      applied = true;
+    });
+    if (!applied) {
+      this.groups = new Lru(GROUP_CACHE_SIZE);
+      durable.catch(() => undefined);
+      throw new Error('the aside write was not applied');
+    }
+    return { result: undefined, durable };
+  }
+
+  getDagEvent(eventId: string): DagEventRecord | undefined {
+    return this.getDagEvents([eventId]).get(eventId);
+  }
+
+  getDagEvents(eventIds: readonly string[]): Map<string, DagEventRecord> {
+    const out = new Map<string, DagEventRecord>();
+    for (const [id, rec] of this.getEvents(eventIds)) {
+      out.set(id, { pdu: rec.pdu, roomId: rec.roomId, kind: 'timeline', stateGroup: rec.stateGroup, replacesState: rec.replacesState, position: rec.position, redactedBy: rec.redactedBy });
+    }
+    const rest = [...new Set(eventIds)].filter((id) => !out.has(id));
+    this.db.read((r) => {
+      for (let i = 0; i < rest.length; i += 200) {
+        const chunk = rest.slice(i, i + 200);
+        const rows = r.all(`SELECT event_id, room_id, kind, state_group, json FROM events_aside WHERE event_id IN (${chunk.map(() => '?').join(',')})`, chunk);
+        for (const row of rows) {
+          const id = String(row.event_id);
+          out.set(id, {
+            pdu: this.pdus.get(id) ?? this.parsePdu(id, String(row.json)),
+            roomId: String(row.room_id),
+            kind: String(row.kind) as AsideKind,
+            stateGroup: row.state_group === null ? null : Number(row.state_group),
+            replacesState: null,
+            position: null,
+            redactedBy: null,
+          });
+        }
+      }
+    });
+    return out;
+  }
+
+  persistRemoteMembership(m: RemoteMembership & { pdu: StoredPdu; membership: MembershipValue }): OrderedWrite<{ position: number }> {
+    let position: number | undefined;
+    const durable = this.db.write((w) => {
+      this.applyAside(w, m.roomId, [{ pdu: m.pdu, kind: 'outlier' }]);
+      const p = allocateStreamPosition(w);
+      this.setMembership(w, m.roomId, m.userId, m.membership, m.eventId, p);
+      w.run(
+        'INSERT INTO remote_memberships (room_id, user_id, event_id, room_version, stripped_state_json) VALUES (?, ?, ?, ?, ?) ' +
+          'ON CONFLICT (room_id, user_id) DO UPDATE SET event_id = excluded.event_id, room_version = excluded.room_version, stripped_state_json = excluded.stripped_state_json',
+        [m.roomId, m.userId, m.eventId, m.roomVersion, JSON.stringify(m.strippedState)],
+      );
+      position = p;
+    });
+    if (position === undefined) {
+      durable.catch(() => undefined);
+      throw new Error('the membership write was not applied');
+    }
+    return { result: { position }, durable };
+  }
+
+  remoteMembership(roomId: string, userId: string): RemoteMembership | undefined {
+    const row = this.db.read((r) =>
+      r.get('SELECT event_id, room_version, stripped_state_json FROM remote_memberships WHERE room_id = ? AND user_id = ?', [roomId, userId]),
+    );
+    if (!row) return undefined;
+    return {
+      roomId,
+      userId,
+      eventId: String(row.event_id),
+      roomVersion: String(row.room_version),
+      strippedState: JSON.parse(String(row.stripped_state_json)) as Record<string, unknown>[],
+    };
+  }
+
+  receivedTxn(origin: string, txnId: string): Record<string, unknown> | undefined {
+    const row = this.db.read((r) => r.get('SELECT response_json FROM federation_received_txns WHERE origin = ? AND txn_id = ?', [origin, txnId]));
+    return row ? (JSON.parse(String(row.response_json)) as Record<string, unknown>) : undefined;
+  }
+
+  async storeReceivedTxn(origin: string, txnId: string, response: Record<string, unknown>, now: number): Promise<void> {
+    await this.db.write((w) =>
+      w.run(
+        'INSERT INTO federation_received_txns (origin, txn_id, response_json, received_ts) VALUES (?, ?, ?, ?) ON CONFLICT (origin, txn_id) DO NOTHING',
+        [origin, txnId, JSON.stringify(response), now],
+      ),
+    );
   }
 
   // ---- transactions --------------------------------------------------------------------------

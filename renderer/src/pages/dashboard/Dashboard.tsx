@@ -8,29 +8,18 @@ import { adminApi } from '../../api/admin.ts';
 import { ApiError } from '../../api/client.ts';
 import type { Session } from '../../api/session.ts';
 import { QrCode } from '../../components/QrCode.tsx';
-import { Button, CopyButton, ErrorState, Loading, Logo, Notice } from '../../components/ui.tsx';
+import { formatBytes } from '../../components/format.ts';
+import { CopyButton, ErrorState, Loading, Notice } from '../../components/ui.tsx';
 
 const REGISTRATION = { closed: 'Only the admin', token: 'Invite codes', captcha: 'CAPTCHA', open: 'Anyone' } as const;
 const TLS = {
   none: 'None (home network)',
-  'self-signed': 'Hearth certificate (coming soon)',
-  'acme-http': 'Let’s Encrypt (coming soon)',
-  'acme-dns': 'Let’s Encrypt DNS (coming soon)',
-  files: 'Own certificate (coming soon)',
-  proxy: 'Reverse proxy (coming soon)',
+  'self-signed': 'Hearth certificate',
+  'acme-http': 'Let’s Encrypt',
+  'acme-dns': 'Let’s Encrypt DNS',
+  files: 'Own certificate',
+  proxy: 'Reverse proxy',
 } as const;
-
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} bytes`;
-  const units = ['KB', 'MB', 'GB', 'TB'];
-  let v = n / 1024;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v < 10 ? v.toFixed(1) : Math.round(v)} ${units[i]}`;
-}
 
 /** The address a phone should use: the public URL if set, else the first LAN address. */
 export function deviceAddress(s: StatusResponse): string {
@@ -42,7 +31,7 @@ export function deviceAddress(s: StatusResponse): string {
   return v4 ? `http://${v4.address}:${s.clientPort}` : s.addresses.client;
 }
 
-export function Dashboard(props: { session: Session; notes?: string[]; onSignOut: () => void; onExpired: () => void }) {
+export function Dashboard(props: { session: Session; notes?: string[]; onExpired: () => void }) {
   const [status, setStatus] = useState<StatusResponse>();
   const [error, setError] = useState<string>();
   const [loading, setLoading] = useState(true);
@@ -70,34 +59,17 @@ export function Dashboard(props: { session: Session; notes?: string[]; onSignOut
   }, [load]);
 
   return (
-    <div className="app">
-      <header className="topbar">
-        <div className="brand">
-          <Logo />
-          <span>Hearth</span>
-          {status && <span className="topbar-server mono">{status.serverName}</span>}
-        </div>
-        <div className="topbar-user">
-          <span className="muted mono">{props.session.userId}</span>
-          {!props.session.desktop && (
-            <Button kind="quiet" onClick={props.onSignOut}>
-              Sign out
-            </Button>
-          )}
-        </div>
-      </header>
-      <main className="page">
-        <h1 className="page-title">Dashboard</h1>
-        {props.notes?.map((n) => (
-          <Notice key={n} tone="info" title="About your connection choice">
-            {n}
-          </Notice>
-        ))}
-        {!status && loading && <Loading label="Loading the server’s status…" />}
-        {!status && !loading && error && <ErrorState title="We couldn’t reach Hearth" message={error} onRetry={() => void load()} />}
-        {status && <DashboardBody status={status} stale={error} />}
-      </main>
-    </div>
+    <>
+      <h1 className="page-title">Dashboard</h1>
+      {props.notes?.map((n) => (
+        <Notice key={n} tone="info" title="About your connection choice">
+          {n}
+        </Notice>
+      ))}
+      {!status && loading && <Loading label="Loading the server’s status…" />}
+      {!status && !loading && error && <ErrorState title="We couldn’t reach Hearth" message={error} onRetry={() => void load()} />}
+      {status && <DashboardBody status={status} stale={error} />}
+    </>
   );
 }
 

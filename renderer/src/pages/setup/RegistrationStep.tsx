@@ -2,7 +2,7 @@ import type { RegistrationMode } from '../../../../server/api/admin/hearth/types
 import { ChoiceCards, Notice, type Choice } from '../../components/ui.tsx';
 import type { StepProps } from './model.ts';
 
-const CHOICES: Choice<RegistrationMode>[] = [
+export const REGISTRATION_CHOICES: Choice<RegistrationMode>[] = [
   {
     value: 'closed',
     title: 'Only me',
@@ -33,7 +33,7 @@ export function RegistrationStep({ data, update }: StepProps) {
   return (
     <>
       <p>Decide how family members get their accounts. You can change this any time in Settings.</p>
-      <ChoiceCards legend="Who can create accounts?" hideLegend name="registration" value={data.registration} onChange={(v) => update({ registration: v })} choices={CHOICES} />
+      <ChoiceCards legend="Who can create accounts?" hideLegend name="registration" value={data.registration} onChange={(v) => update({ registration: v })} choices={REGISTRATION_CHOICES} />
       {data.registration === 'open' && (
         <Notice tone="warning" title="Think twice">
           Open servers are found by spammers within days. Strangers could use your server and your internet connection. Choose this only

@@ -23,11 +23,12 @@ import * as setup from './setup.ts';
 import * as settings from './settings.ts';
 import * as status from './status.ts';
 import * as login from './login.ts';
-import * as storageApi from './storage.ts';
-import * as federationApi from './federation.ts';
 import * as tlsApi from './tls.ts';
 import * as backupsApi from './backups.ts';
 import * as captchaApi from './captcha.ts';
+import * as logsApi from './logs.ts';
+import * as storageApi from './storage.ts';
+import * as federationApi from './federation.ts';
 import type { CaptchaSettings } from '../../../services/users/captcha.ts';
 
 export interface AdminAppDeps extends AdminApiDeps {
@@ -36,6 +37,23 @@ export interface AdminAppDeps extends AdminApiDeps {
   maxJsonBodyBytes: number;
   /** Extra host names the admin listener answers to (besides loopback names, IPs, this host's name). */
   allowedHosts?: readonly string[];
+  /**
+   * Routes of other parts the GUI also needs on this listener: Synapse's admin API (and the
+   * public server key, for the signing key fingerprint). Only paths under EXTRA_ROUTE_PREFIXES
+   * are kept, so passing a whole client API mount never puts the client API or its media on the
+   * GUI's origin. Called again after setup rebuilds the services.
+   */
+  extraRoutes?: (r: ApiRouter) => void;
+}
+
+export const EXTRA_ROUTE_PREFIXES = ['/_synapse/admin/', '/_matrix/key/v2/server'] as const;
+
+/** An ApiRouter that drops every route outside EXTRA_ROUTE_PREFIXES. */
+class ExtraRoutes extends ApiRouter {
+  override route(...[method, paths, handlers, opts]: Parameters<ApiRouter['route']>): void {
+    const kept = (typeof paths === 'string' ? [paths] : paths).filter((p) => EXTRA_ROUTE_PREFIXES.some((x) => p.startsWith(x)));
+    if (kept.length > 0) super.route(method, kept, handlers, opts);
+  }
 }
 
 export function createAdminApp(deps: AdminAppDeps): Express {
@@ -49,10 +67,23 @@ export function createAdminApp(deps: AdminAppDeps): Express {
   // Token resolution goes through accounts() each time: setup may rebuild the account services.
   const tokens: TokenResolver = { resolve: (t, meta) => deps.accounts().tokens.resolve(t, meta) };
   const routes = new ApiRouter(deps.maxJsonBodyBytes);
-  setup.register(routes, deps);
+  const buildExtra = (): ExtraRoutes | undefined => {
+    if (!deps.extraRoutes) return undefined;
+    const r = new ExtraRoutes(deps.maxJsonBodyBytes);
+    deps.extraRoutes(r);
+    return r;
+  };
+  let extra = buildExtra();
+  // Setup may rebuild the services; the extra routes then have to close over the new ones.
+  const reloadServices = async (): Promise<void> => {
+    await deps.reloadServices();
+    extra = buildExtra();
+  };
+  setup.register(routes, { ...deps, reloadServices });
   login.register(routes, deps, tokens);
   settings.register(routes, deps, tokens);
   status.register(routes, deps, tokens);
+  logsApi.register(routes, deps, tokens);
   storageApi.register(routes, deps, tokens);
   federationApi.register(routes, deps, tokens);
   const tools = deps.adminTools;
@@ -63,12 +94,15 @@ export function createAdminApp(deps: AdminAppDeps): Express {
   }
 
   const unrecognized = unrecognizedEndpoint(routes);
-  app.use('/_hearth/api', sameOriginWrites, (_req, res, next) => {
-    res.setHeader('Cache-Control', 'no-store');
-    next();
-  });
+  app.use('/_hearth/api', sameOriginWrites, noStore);
   app.use(routes.router);
   app.use((req, res, next) => (req.path.startsWith('/_hearth/api/') ? unrecognized(req, res, next) : next()));
+  app.use(['/_synapse', '/_matrix'], sameOriginWrites, noStore);
+  app.use((req, res, next) => {
+    const current = extra;
+    if (!current || !EXTRA_ROUTE_PREFIXES.some((x) => req.path.startsWith(x))) return next();
+    current.router(req, res, (err?: unknown) => (err ? next(err) : unrecognizedEndpoint(current)(req, res, next)));
+  });
 
   mountGui(app, { dir: deps.guiDir });
   app.use((_req, res) => void res.status(404).type('text/plain').send('Not found'));
@@ -90,6 +124,11 @@ export function hostCheck(extra: readonly string[]): RequestHandler {
     res.status(421).type('text/plain').send('This address is not allowed for the Hearth admin pages. Use http://127.0.0.1 or this computer\'s IP address.');
   };
 }
+
+const noStore: RequestHandler = (_req, res, next) => {
+  res.setHeader('Cache-Control', 'no-store');
+  next();
+};
 
 /** Refuses cross-site requests, and writes that a cross-site form or beacon could send. */
 const sameOriginWrites: RequestHandler = (req, _res, next) => {

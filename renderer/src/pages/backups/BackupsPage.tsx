@@ -1,0 +1,232 @@
+/**
+ * Backups: the folder, how often, how many to keep; back up now; the backups in the folder, each
+ * with a "verify" that checks every file against the manifest's checksums. Restoring is offline
+ * (the server must be stopped), so the page explains how instead of offering a button.
+ * Data from /_hearth/api/v1/backups (server/api/admin/hearth/backups.ts).
+ */
+import { useState, type FormEvent } from 'react';
+import { adminApi } from '../../api/admin.ts';
+import { useAction, useLoad } from '../../api/context.tsx';
+import type { BackupInfo, BackupsResponse, VerifyBackupResponse } from '../../api/wire.ts';
+import { desktopBridge } from '../../desktop/bridge.ts';
+import { formatBytes, formatDateTime, relativeTime } from '../../components/format.ts';
+import { EmptyState, PageHeader, Pill, Section, SelectField } from '../../components/page.tsx';
+import { Button, ErrorState, Loading, Notice, TextField } from '../../components/ui.tsx';
+
+const SCHEDULES = [
+  { value: 'off', label: 'Only when I click “Back up now”' },
+  { value: '6', label: 'Every 6 hours' },
+  { value: '24', label: 'Every day' },
+  { value: '168', label: 'Every week' },
+] as const;
+type Schedule = (typeof SCHEDULES)[number]['value'] | 'custom';
+
+export function BackupsPage() {
+  const backups = useLoad((t) => adminApi.backups(t), []);
+  const b = backups.data;
+  return (
+    <>
+      <PageHeader title="Backups" intro="A backup is one file holding the database, uploaded media and the server’s signing key, checked with checksums. Keep copies on another disk." />
+      {!b && backups.loading && <Loading label="Loading backups…" />}
+      {backups.error && !b && <ErrorState title="Couldn’t load the backups" message={backups.error} onRetry={() => void backups.reload()} />}
+      {b && (
+        <div className="stack">
+          <NowSection b={b} onChanged={() => void backups.reload()} />
+          <SettingsSection b={b} onSaved={backups.setData} />
+          <ListSection b={b} />
+        </div>
+      )}
+    </>
+  );
+}
+
+function NowSection({ b, onChanged }: { b: BackupsResponse; onChanged: () => void }) {
+  const action = useAction();
+  const [made, setMade] = useState<BackupInfo>();
+  const now = async (): Promise<void> => {
+    setMade(undefined);
+    const r = await action.run((t) => adminApi.backupNow(t));
+    if (r) setMade(r.backup);
+    onChanged();
+  };
+  return (
+    <Section title="Status" actions={<Button onClick={() => void now()} busy={action.busy || b.running} disabled={!b.dir}>Back up now</Button>}>
+      {!b.dir && (
+        <Notice tone="warning" title="Choose a folder first">
+          Backups need a folder — ideally on another disk or a USB drive. Set it below.
+        </Notice>
+      )}
+      {b.lastError && (
+        <Notice tone="error" title="The last backup failed">
+          {b.lastError}
+        </Notice>
+      )}
+      {action.error && (
+        <Notice tone="error" live>
+          {action.error}
+        </Notice>
+      )}
+      {made && (
+        <Notice tone="success" live>
+          Backup <span className="mono">{made.name}</span> saved ({formatBytes(made.sizeBytes)}).
+        </Notice>
+      )}
+      <dl className="kv">
+        <div>
+          <dt>Last backup</dt>
+          <dd>{b.lastBackup ? `${relativeTime(b.lastBackup.createdTs)} (${formatDateTime(b.lastBackup.createdTs)})` : <span className="muted">None yet</span>}</dd>
+        </div>
+        <div>
+          <dt>Next backup</dt>
+          <dd>{b.nextBackupTs ? formatDateTime(b.nextBackupTs) : <span className="muted">Not scheduled</span>}</dd>
+        </div>
+      </dl>
+    </Section>
+  );
+}
+
+function SettingsSection({ b, onSaved }: { b: BackupsResponse; onSaved: (b: BackupsResponse) => void }) {
+  const initial: Schedule = b.intervalHours === null ? 'off' : (SCHEDULES.find((s) => s.value === String(b.intervalHours))?.value ?? 'custom');
+  const [dir, setDir] = useState(b.dir ?? '');
+  const [schedule, setSchedule] = useState<Schedule>(initial);
+  const [keep, setKeep] = useState(String(b.keep));
+  const [saved, setSaved] = useState(false);
+  const action = useAction();
+  const bridge = desktopBridge();
+  const keepN = Number(keep);
+  const keepProblem = !Number.isInteger(keepN) || keepN < 1 || keepN > 1000 ? 'Enter a number from 1 to 1000.' : undefined;
+
+  const submit = async (e: FormEvent): Promise<void> => {
+    e.preventDefault();
+    setSaved(false);
+    if (keepProblem) return;
+    const body: { dir: string | null; keep: number; intervalHours?: number | null } = { dir: dir.trim() || null, keep: keepN };
+    if (schedule !== 'custom') body.intervalHours = schedule === 'off' ? null : Number(schedule);
+    const r = await action.run((t) => adminApi.updateBackupSettings(t, body));
+    if (r) {
+      onSaved(r);
+      setSaved(true);
+    }
+  };
+  const options = [...SCHEDULES, ...(initial === 'custom' ? [{ value: 'custom' as const, label: `Every ${b.intervalHours} hours` }] : [])];
+  return (
+    <Section title="Where and how often">
+      <form onSubmit={(e) => void submit(e)} noValidate>
+        <TextField
+          label="Backup folder"
+          value={dir}
+          onChange={(v) => (setDir(v), setSaved(false))}
+          className="input mono"
+          placeholder="/media/usb/hearth-backups"
+          help="A folder on this computer. Hearth creates it if needed."
+          spellCheck={false}
+          autoComplete="off"
+        >
+          {bridge && (
+            <div className="field-after">
+              <Button kind="quiet" className="btn-small" onClick={() => void bridge.pickFolder('backups').then((p) => p && setDir(p))}>
+                Choose folder…
+              </Button>
+            </div>
+          )}
+        </TextField>
+        <div className="two-up">
+          <SelectField label="Back up automatically" value={schedule} onChange={(v) => (setSchedule(v), setSaved(false))} options={options} />
+          <TextField label="Backups to keep" type="number" min={1} max={1000} value={keep} onChange={(v) => (setKeep(v), setSaved(false))} error={keepProblem} help="Older ones are deleted after each new backup." inputMode="numeric" />
+        </div>
+        {action.error && (
+          <Notice tone="error" live>
+            {action.error}
+          </Notice>
+        )}
+        {saved && (
+          <Notice tone="success" live>
+            Saved.
+          </Notice>
+        )}
+        <div className="form-actions">
+          <Button type="submit" busy={action.busy}>
+            Save
+          </Button>
+        </div>
+      </form>
+    </Section>
+  );
+}
+
+function ListSection({ b }: { b: BackupsResponse }) {
+  const action = useAction();
+  const [checking, setChecking] = useState<string>();
+  const [results, setResults] = useState<Record<string, VerifyBackupResponse | string>>({});
+  const verify = async (name: string): Promise<void> => {
+    setChecking(name);
+    const r = await action.run((t) => adminApi.verifyBackup(t, name));
+    setResults((x) => ({ ...x, [name]: r ?? 'failed' }));
+    setChecking(undefined);
+  };
+  const list = [...b.backups].sort((x, y) => y.createdTs - x.createdTs);
+  return (
+    <Section title="Backups in the folder" intro={b.dir ? <span className="mono">{b.dir}</span> : undefined}>
+      {action.error && (
+        <Notice tone="error" live title="This backup failed its check">
+          {action.error}
+        </Notice>
+      )}
+      {list.length === 0 ? (
+        <EmptyState title="No backups yet" icon="backups">
+          {b.dir ? 'Click “Back up now” to make the first one.' : 'Choose a folder, then make the first backup.'}
+        </EmptyState>
+      ) : (
+        <div className="table-wrap">
+          <table className="table">
+            <caption className="visually-hidden">Backups</caption>
+            <thead>
+              <tr>
+                <th scope="col">Backup</th>
+                <th scope="col">Made</th>
+                <th scope="col" className="num">
+                  Size
+                </th>
+                <th scope="col" className="cell-actions">
+                  Check
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {list.map((x) => {
+                const r = results[x.name];
+                return (
+                  <tr key={x.name}>
+                    <td className="mono small">{x.name}</td>
+                    <td className="nowrap">
+                      <span title={formatDateTime(x.createdTs)}>{relativeTime(x.createdTs)}</span>
+                    </td>
+                    <td className="num nowrap">{formatBytes(x.sizeBytes)}</td>
+                    <td className="cell-actions">
+                      {r === undefined ? (
+                        <Button kind="secondary" className="btn-small" busy={checking === x.name} disabled={checking !== undefined} onClick={() => void verify(x.name)}>
+                          Verify<span className="visually-hidden"> {x.name}</span>
+                        </Button>
+                      ) : typeof r === 'string' ? (
+                        <Pill tone="bad">Damaged</Pill>
+                      ) : (
+                        <span role="status">
+                          <Pill tone="ok">
+                            ✓ Intact — {r.files} files
+                          </Pill>
+                        </span>
+                      )}
+                    </td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <p className="small muted restore-note">
+        To restore, stop Hearth and start it with <code>--restore-backup FILE</code> and an empty <code>--data</code> folder. The backup is verified first, and every device’s one-time keys are cleared so encryption keeps working.
+      </p>
+    </Section>
+  );
+}

@@ -1,0 +1,51 @@
+/**
+ * The GUI's Logs page (`GET /_hearth/api/v1/logs`), admins only: the server's recent log records
+ * from the logger's in-memory ring (server/logger.ts `recent()`), newest first, filtered by
+ * lowest level and by text. Fields were already stripped of secrets when they were logged.
+ */
+import { z } from 'zod';
+import type { Logger, LogLevel, LogRecord } from '../../../logger.ts';
+import { requireAdmin, type TokenResolver } from '../../http/auth.ts';
+import type { ApiRouter } from '../../http/router.ts';
+import { parseQuery } from '../../http/validate.ts';
+
+export interface LogsApiDeps {
+  log: Pick<Logger, 'recent'>;
+}
+
+export interface LogsResponse {
+  /** Newest first. */
+  records: LogRecord[];
+  /** Records matching the filter (at most the ring's size). */
+  total: number;
+  /** Records kept in memory, matching or not. */
+  kept: number;
+}
+
+const SEVERITY: Record<Exclude<LogLevel, 'silent'>, number> = { debug: 0, info: 1, warn: 2, error: 3 };
+
+const query = z.object({
+  level: z.enum(['debug', 'info', 'warn', 'error']).default('debug'),
+  q: z.string().max(200).optional(),
+  limit: z.coerce.number().int().min(1).max(2000).default(500),
+});
+
+export function register(r: ApiRouter, deps: LogsApiDeps, tokens: TokenResolver): void {
+  r.route('GET', '/_hearth/api/v1/logs', [
+    requireAdmin(tokens),
+    (req, res) => {
+      const { level, q, limit } = parseQuery(query, req.query);
+      const all = deps.log.recent();
+      const min = SEVERITY[level];
+      const needle = q?.trim().toLowerCase();
+      const matching: LogRecord[] = [];
+      for (let i = all.length - 1; i >= 0; i--) {
+        const rec = all[i]!;
+        if ((SEVERITY[rec.level as keyof typeof SEVERITY] ?? 0) < min) continue;
+        if (needle && !`${rec.msg} ${rec.fields ? JSON.stringify(rec.fields) : ''}`.toLowerCase().includes(needle)) continue;
+        matching.push(rec);
+      }
+      res.json({ records: matching.slice(0, limit), total: matching.length, kept: all.length } satisfies LogsResponse);
+    },
+  ]);
+}

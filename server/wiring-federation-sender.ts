@@ -1,0 +1,161 @@
+/**
+ * Wiring of the federation sender and destination health (part of the composition root): the
+ * per-destination transaction queues, the EDUs our users cause, the hooks that feed them, and
+ * the joining side of membership (joins.ts, hooked into the rooms membership service).
+ *
+ * Other parts get the same objects with `await federationSending(ctx)` (memoised on the wiring
+ * context, like federationTransport): the receiving side calls `sender.sendOnBehalfOf` for
+ * membership events it accepts through send_join/send_leave/send_knock, the admin API reads and
+ * resets `health`.
+ *
+ * Typing, receipts, presence and to-device sends are observed by wrapping the services' methods
+ * here: their `onTyping`/`onReceipt` hooks are constructor options the core wiring does not set,
+ * and this file may not change it.
+ */
+import { randomBytes } from 'node:crypto';
+import type { WiringContext, WiringPart } from './wiring.ts';
+import { federationTransport, fedPath } from './wiring-federation.ts';
+import { redactEvent } from './core/events/redaction.ts';
+import { wireForm } from './core/events/hashes.ts';
+import { userIdServerName } from './core/ids.ts';
+import { createSqlJsFederationQueue } from './storage/sqljs/federation-queue.ts';
+import { DEFAULT_BACKOFF, DestinationHealthService } from './services/federation/destinations.ts';
+import { FederationSender } from './services/federation/sender/sender.ts';
+import type { TransactionResult } from './services/federation/sender/destination-queue.ts';
+import { EduProducer } from './services/federation/sender/edus.ts';
+import { FederationJoins } from './services/federation/joins.ts';
+import { ROOM_VERSIONS } from './core/room-versions.ts';
+import { defaultRandomString } from './services/rooms/send-event.ts';
+
+export interface FederationSending {
+  sender: FederationSender;
+  health: DestinationHealthService;
+  edus: EduProducer;
+}
+
+const built = new WeakMap<WiringContext, Promise<FederationSending>>();
+
+/** The sender of this homeserver, built on first use. */
+export function federationSending(ctx: WiringContext): Promise<FederationSending> {
+  let s = built.get(ctx);
+  if (!s) {
+    s = build(ctx);
+    built.set(ctx, s);
+  }
+  return s;
+}
+
+async function build(ctx: WiringContext): Promise<FederationSending> {
+  const { settings, serverName, log, bus, rooms, roomsStore } = ctx;
+  const t = await federationTransport(ctx);
+  const store = createSqlJsFederationQueue(ctx.db);
+  const health = new DestinationHealthService(store, { ...DEFAULT_BACKOFF, minRetryMs: settings().federationRetryMinMs ?? DEFAULT_BACKOFF.minRetryMs });
+  const sender = new FederationSender({
+    serverName,
+    store,
+    health,
+    transport: {
+      sendTransaction: (destination, txnId, body) =>
+        t.client.request<TransactionResult>(destination, 'PUT', fedPath`/_matrix/federation/v1/send/${txnId}`, { body }),
+    },
+    rooms: { joinedMembers: (roomId) => rooms.reader.joinedMembers(roomId) },
+    loadPdu: (eventId) => {
+      const rec = roomsStore.getEvent(eventId);
+      const version = rec ? rooms.sender.cache.version(rec.roomId) : undefined;
+      if (!rec || !version) return undefined;
+      const { unsigned: _u, ...pdu } = rec.redactedBy ? redactEvent(version, rec.pdu) : rec.pdu;
+      return wireForm(version, pdu);
+    },
+    log: (level, msg, fields) => log[level](msg, fields),
+    txnPrefix: `${Date.now().toString(36)}${randomBytes(3).toString('hex')}_`,
+  });
+  const edus = new EduProducer({
+    serverName,
+    sender,
+    store,
+    usersSharingRoomsWith: (u) => rooms.reader.usersSharingRoomsWith(u),
+    localKeys: (userId) => {
+      const q = ctx.deviceKeys.query('', { [userId]: [] });
+      return {
+        devices: ctx.users.store.listDevices(userId).map((d) => ({ deviceId: d.deviceId, displayName: d.displayName })),
+        deviceKeys: (q.device_keys[userId] ?? {}) as Record<string, Record<string, unknown>>,
+        masterKey: q.master_keys[userId],
+        selfSigningKey: q.self_signing_keys[userId],
+      };
+    },
+    sendPresence: () => settings().federationSendPresence ?? false,
+  });
+
+  bus.on('eventPersisted', ({ pdu, streamPosition }) => sender.onEventPersisted(pdu, streamPosition));
+  bus.on('deviceListChanged', ({ userId, streamPosition }) => {
+    edus.deviceListChanged(userId, streamPosition).catch((e: unknown) => log.warn('federation: device list update not queued', { error: String(e) }));
+  });
+  // A destination that answers us, or reaches us, is back: retry it now (Synapse does the same).
+  t.client.onOutcome((o) => {
+    if (o.ok && health.retryAt(o.destination) > 0) void health.resetBackoff(o.destination);
+  });
+  t.addInboundCheck((origin) => {
+    if (health.retryAt(origin) > 0) void health.resetBackoff(origin);
+  });
+  observeEphemeral(ctx, edus);
+  rooms.membership.useFederation(
+    new FederationJoins({
+      serverName,
+      signingKey: t.signingKey,
+      client: t.client,
+      keys: t.keys,
+      store: roomsStore,
+      sender: rooms.sender,
+      bus,
+      notifier: ctx.notifier,
+      getProfile: (userId) => {
+        const p = ctx.syncData.getProfile(userId);
+        return { displayname: p?.displayname ?? undefined, avatar_url: p?.avatar_url ?? undefined };
+      },
+      supportedVersions: () => [...ROOM_VERSIONS.keys()],
+      randomString: defaultRandomString,
+    }),
+  );
+  await sender.start();
+  return { sender, health, edus };
+}
+
+/** Wraps the typing, receipts, presence and to-device services so local changes become EDUs. */
+function observeEphemeral(ctx: WiringContext, edus: EduProducer): void {
+  const { typing, receipts, presence, toDevice, serverName } = ctx;
+  const setTyping = typing.setTyping.bind(typing);
+  typing.setTyping = (requesterId, roomId, userId, isTyping, timeoutMs) => {
+    setTyping(requesterId, roomId, userId, isTyping, timeoutMs);
+    edus.typing(roomId, userId, isTyping);
+  };
+  const sendReceipt = receipts.send.bind(receipts);
+  receipts.send = async (userId, roomId, receiptType, eventId, threadId) => {
+    await sendReceipt(userId, roomId, receiptType, eventId, threadId);
+    if (receiptType === 'm.read') await edus.receipt({ roomId, userId, eventId, ts: Date.now(), threadId: threadId ?? null });
+  };
+  const setReadMarkers = receipts.setReadMarkers.bind(receipts);
+  receipts.setReadMarkers = async (userId, roomId, markers) => {
+    await setReadMarkers(userId, roomId, markers);
+    if (markers.read !== undefined) await edus.receipt({ roomId, userId, eventId: markers.read, ts: Date.now(), threadId: null });
+  };
+  const setPresence = presence.set.bind(presence);
+  presence.set = async (requesterId, userId, state, statusMsg) => {
+    await setPresence(requesterId, userId, state, statusMsg);
+    edus.presence(userId, presence.get(userId, userId));
+  };
+  const sendToDevice = toDevice.send.bind(toDevice);
+  toDevice.send = async (requester, eventType, txnId, messages) => {
+    await sendToDevice(requester, eventType, txnId, messages);
+    const servers = new Set(Object.keys(messages).map((u) => userIdServerName(u)).filter((s): s is string => s !== undefined && s !== serverName));
+    edus.toDevice(servers);
+  };
+}
+
+/** The sender part: no routes of its own (the admin API reads `health`); stops the queues. */
+export const federationSenderPart: WiringPart = async (ctx) => {
+  const s = await federationSending(ctx);
+  return {
+    mount() {},
+    close: () => s.sender.close(),
+  };
+};
