@@ -17,7 +17,8 @@ const publicRoomsQuery = z.object({
   since: z.string().optional(),
   server: z.string().optional(),
 });
-const publicRoomsBody = z.object({
+/** POST /publicRooms body; the federation endpoint of the same name takes it too. */
+export const publicRoomsBody = z.object({
   limit: z.number().int().min(0).optional(),
   since: z.string().optional(),
   filter: z

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import type { ApiRouter } from '../http/router.ts';
 import { parseBody, parseQuery } from '../http/validate.ts';
 import type { RoomsServices } from '../../services/rooms/rooms.ts';
+import { publicRoomsBody } from '../client/directory.ts';
 
 const MAX_LIMIT = 500;
 const getQuery = z.object({
@@ -16,18 +17,7 @@ const getQuery = z.object({
   include_all_networks: z.enum(['true', 'false']).optional(),
   third_party_instance_id: z.string().optional(),
 });
-const postBody = z.object({
-  limit: z.number().int().min(0).optional(),
-  since: z.string().optional(),
-  filter: z
-    .object({
-      generic_search_term: z.string().optional(),
-      room_types: z.array(z.string().nullable()).optional(),
-    })
-    .optional(),
-  include_all_networks: z.boolean().optional(),
-  third_party_instance_id: z.string().optional(),
-});
+const postBody = publicRoomsBody;
 
 export function register(r: ApiRouter, deps: { fed: RequestHandler; rooms: Pick<RoomsServices, 'directory'> }): void {
   const empty = { chunk: [], total_room_count_estimate: 0 };

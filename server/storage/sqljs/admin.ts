@@ -4,8 +4,8 @@
  */
 import type { Database, SqlParam, SqlRow, SqlWriter } from '../storage.ts';
 import type { AdminListUsersOptions, AdminStore, AdminUserRow, RoomDeletion, RoomDeletionStatus, UserOrder } from '../admin.ts';
+import { str } from './row.ts';
 
-const str = (v: SqlRow[string] | undefined): string | null => (v === null || v === undefined ? null : String(v));
 
 const USER_SELECT = `SELECT u.user_id, u.is_admin, u.is_guest, u.deactivated, u.created_ts, u.user_type,
     p.displayname, p.avatar_url,

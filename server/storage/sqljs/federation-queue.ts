@@ -14,11 +14,11 @@ import type {
   QueuedToDevice,
   SentItems,
 } from '../federation-queue.ts';
+import { num } from './row.ts';
 
 const DEST_COLUMNS =
   'destination, last_success_ts, last_failure_ts, last_failure_reason, retry_last_ts, retry_interval_ms, failure_count, last_successful_pos';
 
-const num = (v: SqlRow[string] | undefined): number | null => (v === null || v === undefined ? null : Number(v));
 
 function toDestination(row: SqlRow): DestinationRecord {
   return {

@@ -5,12 +5,11 @@
  */
 import type { Database, SqlRow } from '../storage.ts';
 import type { ListUserMediaOptions, MediaKey, MediaRecord, MediaStore, ThumbnailRecord, UploadedContent } from '../media.ts';
+import { str, num } from './row.ts';
 
 const COLUMNS =
   'origin, media_id, file_id, user_id, content_type, upload_name, size, sha256, created_ts, uploaded_ts, expires_ts, last_access_ts, quarantined_by, safe_from_quarantine';
 
-const str = (v: SqlRow[string] | undefined): string | null => (v === null || v === undefined ? null : String(v));
-const num = (v: SqlRow[string] | undefined): number | null => (v === null || v === undefined ? null : Number(v));
 
 function toRecord(row: SqlRow): MediaRecord {
   return {

@@ -8,9 +8,9 @@ import { RULE_KINDS, type PushAction, type PushCondition, type PushRule, type Ru
 import type { PushActionRow, PushStore, PusherRow, UnreadCount, UserPushRules } from '../push.ts';
 import type { Database, SqlReader, SqlRow, SqlWriter } from '../storage.ts';
 import { allocateStreamPosition } from '../stream.ts';
+import { str } from './row.ts';
 
 const emptyKinds = (): Record<RuleKind, PushRule[]> => ({ override: [], content: [], room: [], sender: [], underride: [] });
-const str = (v: SqlRow[string] | undefined): string | null => (v === null || v === undefined ? null : String(v));
 
 function readRules(r: SqlReader, userId: string): UserPushRules {
   const user = emptyKinds();

@@ -5,10 +5,10 @@
  */
 import type { Database, SqlParam, SqlRow } from '../storage.ts';
 import type { ListReportsOptions, NewReport, ReportKind, ReportRecord, ReportsStore } from '../reports.ts';
+import { str } from './row.ts';
 
 const COLUMNS = 'id, kind, received_ts, room_id, event_id, user_id, target_user_id, reason, score';
 
-const str = (v: SqlRow[string] | undefined): string | null => (v === null || v === undefined ? null : String(v));
 
 function toRecord(row: SqlRow): ReportRecord {
   return {

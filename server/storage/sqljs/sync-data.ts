@@ -15,8 +15,8 @@ import type {
   ReceiptRow,
   SyncDataStore,
 } from '../sync-data.ts';
+import { str } from './row.ts';
 
-const str = (v: SqlRow[string] | undefined): string | null => (v === null || v === undefined ? null : String(v));
 const parseObject = (v: SqlRow[string] | undefined): Record<string, unknown> => JSON.parse(String(v)) as Record<string, unknown>;
 
 /** Placeholders for an IN list; SQLite's bound-parameter limit is far above the rooms a user has,

@@ -22,9 +22,8 @@ import {
   type UserRecord,
   type UsersStore,
 } from '../users.ts';
+import { str, num } from './row.ts';
 
-const str = (v: SqlRow[string] | undefined): string | null => (v === null || v === undefined ? null : String(v));
-const num = (v: SqlRow[string] | undefined): number | null => (v === null || v === undefined ? null : Number(v));
 
 function toUser(r: SqlRow): UserRecord {
   return {
