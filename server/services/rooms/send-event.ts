@@ -79,10 +79,7 @@ export class EventSender {
 
   /** Sends one event: takes the room lock, builds, checks, stores; resolves once announced. */
   async send(input: EventInput): Promise<SentEvent> {
-    if (input.txn) {
-      const existing = this.deps.store.txnEventId(input.sender, input.txn.deviceId, input.roomId, input.txn.txnId);
-      if (existing) return this.alreadySent(existing);
-    }
+    // A repeated transaction id is answered inside the lock (sendLocked), where it is decisive.
     const sent = await this.lock.run(input.roomId, () => this.sendLocked(input));
     await sent.done;
     return sent;

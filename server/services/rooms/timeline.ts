@@ -81,8 +81,7 @@ export class TimelineService {
 
   /** room_send: idempotent per (user, device, txnId). */
   async send(viewer: Viewer, roomId: string, type: string, content: JsonObject, txnId: string): Promise<string> {
-    const existing = this.deps.store.txnEventId(viewer.userId, viewer.deviceId, roomId, txnId);
-    if (existing) return existing;
+    // Idempotency per (user, device, room, txnId) is checked under the room lock by the sender.
     if (!this.sender.cache.get(roomId)) throw forbidden('You are not in this room, or it does not exist');
     const sent = await this.sender.send({ roomId, sender: viewer.userId, type, content, txn: { deviceId: viewer.deviceId, txnId } });
     return sent.eventId;

@@ -101,6 +101,9 @@ function toPusher(row: SqlRow): PusherRow {
 }
 
 export function createSqlJsPushStore(db: Database): PushStore {
+  // Pushers are read for every recipient of every notifying event and change rarely: cached per
+  // user, the whole cache dropped on any pusher write (a write may touch other users' pushers).
+  const pushersByUser = new Map<string, PusherRow[]>();
   return {
     userRules(userId) {
       return db.read((r) => readRules(r, userId));
@@ -183,10 +186,17 @@ export function createSqlJsPushStore(db: Database): PushStore {
     },
 
     pushers(userId) {
-      return db.read((r) => r.all('SELECT * FROM pushers WHERE user_id = ? ORDER BY app_id, pushkey', [userId])).map(toPusher);
+      let rows = pushersByUser.get(userId);
+      if (!rows) {
+        rows = db.read((r) => r.all('SELECT * FROM pushers WHERE user_id = ? ORDER BY app_id, pushkey', [userId])).map(toPusher);
+        if (pushersByUser.size >= 10_000) pushersByUser.clear();
+        pushersByUser.set(userId, rows);
+      }
+      return rows.map((row) => ({ ...row }));
     },
 
     async setPusher(p, append) {
+      pushersByUser.clear();
       await db.write((w) => {
         if (!append) w.run('DELETE FROM pushers WHERE app_id = ? AND pushkey = ? AND user_id <> ?', [p.appId, p.pushkey, p.userId]);
         w.run(
@@ -201,14 +211,17 @@ export function createSqlJsPushStore(db: Database): PushStore {
     },
 
     deletePusher(userId, appId, pushkey) {
+      pushersByUser.clear();
       return db.write((w) => w.run('DELETE FROM pushers WHERE user_id = ? AND app_id = ? AND pushkey = ?', [userId, appId, pushkey]).changes > 0);
     },
 
     async deletePushersForDevice(userId, deviceId) {
+      pushersByUser.clear();
       await db.write((w) => w.run('DELETE FROM pushers WHERE user_id = ? AND device_id = ?', [userId, deviceId]));
     },
 
     async deletePushersForUser(userId) {
+      pushersByUser.clear();
       await db.write((w) => w.run('DELETE FROM pushers WHERE user_id = ?', [userId]));
     },
   };
