@@ -13,9 +13,8 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect } from 'node:tls';
 import type { Browser, Page } from 'playwright-core';
-import { CHROMIUM, launchChromium, matrix, screenshot, startHearth, watchConsole, type Hearth } from './fixtures/hearth.ts';
+import { CHROMIUM, launchChromium, matrix, screenshot, servedFingerprint, startHearth, watchConsole, type Hearth } from './fixtures/hearth.ts';
 
 const PASSWORD = 'kettle-orchard-lantern-42';
 const SERVER = 'smith.family';
@@ -80,18 +79,6 @@ async function register(username: string, token?: string): Promise<number> {
     auth: { type: 'm.login.registration_token', token, session: first.json.session },
   });
   return r.status;
-}
-
-/** The SHA-256 fingerprint of the certificate the TLS listener serves, as AA:BB:... */
-function servedFingerprint(url: string): Promise<string> {
-  const u = new URL(url);
-  return new Promise((resolve, reject) => {
-    const s = connect({ host: u.hostname, port: Number(u.port), rejectUnauthorized: false, servername: 'localhost' }, () => {
-      resolve(s.getPeerCertificate().fingerprint256);
-      s.end();
-    });
-    s.on('error', reject);
-  });
 }
 
 test('navigation: every page is a link, and the address bar follows', { skip }, async () => {
@@ -291,7 +278,7 @@ test('logs: recent lines, filtered by text', { skip }, async () => {
   await page.getByLabel('Show').selectOption('debug');
   await page.getByLabel('Filter').fill('admin signed in');
   await page.waitForFunction(() => {
-    const lines = [...document.querySelectorAll('.log-line')];
+    const lines = Array.from(document.querySelectorAll('.log-line'));
     return lines.length > 0 && lines.every((l) => l.textContent!.includes('admin signed in to the GUI'));
   });
   await page.getByLabel('Filter').fill('');
@@ -302,6 +289,46 @@ test('logs: recent lines, filtered by text', { skip }, async () => {
   const bad = await matrix(hearth.adminUrl!, 'GET', '/_hearth/api/v1/logs?level=loud', undefined, adminToken);
   assert.equal(bad.status, 400);
   assert.equal((await matrix(hearth.adminUrl!, 'GET', '/_hearth/api/v1/logs')).status, 401);
+});
+
+test('storage: sizes, compaction, old remote media, and the room complexity limit', { skip }, async () => {
+  await go('Storage');
+  await page.getByRole('heading', { name: 'Disk use' }).waitFor();
+  await page.getByRole('button', { name: 'Compact now' }).click();
+  await page.getByRole('dialog', { name: 'Compact the database?' }).getByRole('button', { name: 'Compact' }).click();
+  await page.getByText(/^Compacted in/).waitFor({ timeout: 30_000 });
+
+  await page.getByLabel('Not used for (days)').fill('7');
+  await page.getByRole('button', { name: 'Remove now' }).click();
+  await page.getByRole('dialog', { name: 'Remove old media?' }).getByRole('button', { name: 'Remove media' }).click();
+  await page.getByText('Nothing to remove: no media from other servers went unused for 7 days.').waitFor({ timeout: 30_000 });
+
+  await page.getByRole('switch', { name: 'Limit the size of rooms people can join' }).click();
+  await page.getByLabel('Largest room complexity').fill('0');
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
+  await page.getByText('Give a number above 0').waitFor();
+  await page.getByLabel('Largest room complexity').fill('2.5');
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
+  await page.getByText('Saved. Rooms with a complexity above 2.5 can no longer be joined.').waitFor();
+  const care = await matrix(hearth.adminUrl!, 'GET', '/_hearth/api/v1/storage', undefined, adminToken);
+  assert.equal(care.json.maxRemoteRoomComplexity, 2.5);
+  await screenshot(page, '37-storage');
+
+  // The chart over a month of hourly samples (served by a stand-in for the endpoint).
+  const now = Date.now();
+  const history = Array.from({ length: 30 * 24 }, (_, i) => {
+    const ts = now - (30 * 24 - i) * 3_600_000;
+    const databaseBytes = Math.round(40e6 + i * 60e3 - (i > 500 ? 12e6 : 0));
+    const mediaBytes = Math.round(120e6 + i * 250e3);
+    return { ts, databaseBytes, mediaBytes, totalBytes: databaseBytes + mediaBytes + 1e6 };
+  });
+  await page.route('**/_hearth/api/v1/storage?*', (route) =>
+    route.fulfill({ json: { ...care.json, history, current: { ...history.at(-1)!, measuredTs: now } } }),
+  );
+  await page.reload();
+  await page.getByRole('img', { name: 'Database and media sizes' }).waitFor();
+  await screenshot(page, '38-storage-chart');
+  await page.unroute('**/_hearth/api/v1/storage?*');
 });
 
 test('small screens: the pages fit a phone, and nothing broke the CSP', { skip }, async () => {

@@ -1,29 +1,35 @@
 /**
  * The whole first-run wizard in Chromium against a fresh headless Hearth, then the outcome
  * checked through the Matrix API on the client listener: the admin created in the GUI logs in,
- * and the registration choice is in force. Also: sign out and in again, wrong password, CSP.
+ * the registration choice is in force, and the self-signed TLS chosen in the wizard is what the
+ * TLS listener serves (it starts on a throwaway certificate). Also: sign out and in again, wrong
+ * password, CSP.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
-import { CHROMIUM, launchChromium, matrix, screenshot, startHearth, watchConsole, type Hearth } from './fixtures/hearth.ts';
+import { CHROMIUM, launchChromium, matrix, screenshot, servedFingerprint, startHearth, throwawayCertificateFiles, watchConsole, type Hearth } from './fixtures/hearth.ts';
 
 const PASSWORD = 'kettle-orchard-lantern-42';
 let hearth: Hearth;
 let browser: Browser | undefined;
+let certDir: string | undefined;
 
 const skip = !existsSync(CHROMIUM) ? `no Chromium at ${CHROMIUM} (apt-get install chromium)` : undefined;
 
 before(async () => {
   if (skip) return;
-  hearth = await startHearth();
+  const cert = await throwawayCertificateFiles();
+  certDir = cert.dir;
+  hearth = await startHearth({ federationListen: { host: '127.0.0.1', port: 0 }, tlsCert: cert.tlsCert, tlsKey: cert.tlsKey });
   browser = await launchChromium();
 });
 
 after(async () => {
   await browser?.close();
   await hearth?.close();
+  if (certDir) rmSync(certDir, { recursive: true, force: true });
 });
 
 async function openAdmin(page: Page, path = ''): Promise<void> {
@@ -72,10 +78,21 @@ test('first run: the wizard sets up the server, and the admin can log in over th
   await screenshot(page, '03-admin');
   await page.getByLabel('Password again').press('Enter');
 
-  // 4. How devices reach it.
+  // 4. How devices reach it: the DNS-01 choice asks for its token; then Hearth's own certificate.
   await page.getByRole('heading', { name: 'How will devices connect?' }).waitFor();
-  assert.equal(await page.getByRole('radio', { name: /No encryption in transit/ }).isChecked(), true);
+  assert.equal(await page.getByRole('radio', { name: /No HTTPS/ }).isChecked(), true);
+  await page.getByText('What this means').waitFor();
   await screenshot(page, '04-reach');
+  await page.getByRole('radio', { name: /dynamic-DNS service/ }).check();
+  await page.getByLabel('Dynamic-DNS service', { exact: true }).selectOption('duckdns');
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await page.getByText('Paste the API token from your dynamic-DNS account.').waitFor();
+  await screenshot(page, '04-reach-dns-01');
+  await page.getByRole('radio', { name: /through your router/ }).check();
+  await page.getByLabel('Challenge port').waitFor();
+  await page.getByRole('radio', { name: /A certificate made by Hearth/ }).check();
+  await page.getByLabel('Extra names and addresses (optional)').fill('hearth.lan');
+  await screenshot(page, '04-reach-self-signed');
   await page.getByRole('button', { name: 'Continue' }).click();
 
   // 5. Who can create accounts.
@@ -95,8 +112,26 @@ test('first run: the wizard sets up the server, and the admin can log in over th
   // 7. Summary, then the dashboard.
   await page.getByRole('heading', { name: 'Ready to set up' }).waitFor();
   await page.getByText('@mum:smith.family').waitFor();
+  await page.getByText('A certificate made by Hearth, also for hearth.lan').waitFor();
   await screenshot(page, '07-summary');
+  const throwaway = await servedFingerprint(hearth.hs.urls.federation!);
   await page.getByRole('button', { name: 'Finish setup' }).click();
+
+  // The TLS choice is applied: the certificate shown is the one the TLS listener serves now.
+  await page.getByRole('heading', { name: 'Hearth is set up' }).waitFor({ timeout: 20_000 });
+  await page.getByText('HTTPS is on').waitFor({ timeout: 20_000 });
+  const shown = (await page.getByTestId('cert-fingerprint').textContent())!.trim();
+  assert.notEqual(shown, throwaway);
+  assert.equal(await servedFingerprint(hearth.hs.urls.federation!), shown, 'the TLS listener serves the certificate made in the wizard');
+  await page.getByRole('listitem').filter({ hasText: 'hearth.lan' }).first().waitFor();
+  const download = page.waitForEvent('download');
+  await page.getByRole('button', { name: 'Download CA certificate' }).click();
+  assert.equal((await download).suggestedFilename(), 'hearth-ca.crt');
+  await screenshot(page, '07-https-ready');
+  const tls = await matrix(hearth.adminUrl!, 'POST', '/_hearth/api/v1/login', { username: 'mum', password: PASSWORD });
+  const mode = await matrix(hearth.adminUrl!, 'GET', '/_hearth/api/v1/tls', undefined, tls.json.access_token);
+  assert.equal(mode.json.mode, 'self-signed');
+  await page.getByRole('button', { name: 'Open the dashboard' }).click();
   await page.getByRole('heading', { name: 'Hearth is running' }).waitFor({ timeout: 20_000 });
   await page.getByText('@mum:smith.family').first().waitFor();
   await screenshot(page, '08-dashboard');

@@ -32,9 +32,8 @@ async function main(): Promise<void> {
     s.state === 'running' ? (s as ShellStatus & { adminUrl?: string }).adminUrl : undefined;
   const toDesktop = (s: ShellStatus): DesktopServerStatus => (s.state === 'running' ? { ...s, adminUrl: adminUrl(s) } : s);
 
-  // TODO(issue 4): mint through the homeserver once it offers a short-lived admin token; until
-  // then the window signs in like a browser does.
-  const sessions = new AdminSessionBroker({ mint: async () => null, baseUrl: () => adminUrl() });
+  // The homeserver mints short-lived tokens on the first admin (null before setup: the wizard shows).
+  const sessions = new AdminSessionBroker({ mint: () => lifecycle.mintAdminSession(), baseUrl: () => adminUrl() });
 
   const openWindow = async (): Promise<void> => {
     if (win && !win.isDestroyed()) {

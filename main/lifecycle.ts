@@ -41,6 +41,11 @@ export class ServerLifecycle {
     return this.current;
   }
 
+  /** A short-lived admin session from the running homeserver; null before setup or when not running. */
+  mintAdminSession(): Promise<{ userId: string; accessToken: string; expiresTs: number } | null> {
+    return this.hs && this.current.state === 'running' ? this.hs.mintAdminSession() : Promise.resolve(null);
+  }
+
   async stop(): Promise<void> {
     if (!this.hs) return;
     this.set({ state: 'stopping' });

@@ -5,12 +5,12 @@
 import { mkdirSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import { join } from 'node:path';
+import { GUI_DIR, HEARTH_VERSION } from './paths.ts';
 import type { AddressInfo, Socket } from 'node:net';
 import { createApp } from './api/http/app.ts';
 import { createAdminApp } from './api/admin/hearth/admin-app.ts';
 import { AdminSettings } from './services/admin/settings.ts';
-import { adminAccounts } from './services/admin/admin-accounts.ts';
+import { adminAccounts, type MintedAdminSession } from './services/admin/admin-accounts.ts';
 import * as discovery from './api/client/discovery.ts';
 import { DEFAULT_SETTINGS, formatListen, mergeSettings, STORED_SETTING_KEYS, type PartialSettings, type Settings } from './config/settings.ts';
 import { createLogger, type Logger } from './logger.ts';
@@ -32,8 +32,7 @@ export interface HomeserverOptions {
   guiDir?: string;
 }
 
-const DEFAULT_GUI_DIR = join(import.meta.dirname, '..', 'renderer', 'dist');
-const VERSION = '0.1.0';
+const DEFAULT_GUI_DIR = GUI_DIR;
 
 export type HomeserverState = 'stopped' | 'starting' | 'running' | 'stopping';
 
@@ -47,7 +46,15 @@ export interface Homeserver {
   readonly adminTools: AdminTools | undefined;
   start(): Promise<void>;
   stop(): Promise<void>;
+  /**
+   * A short-lived admin access token for the desktop window (main/admin-session.ts), on the first
+   * admin account; null before setup. Default lifetime: DESKTOP_SESSION_TTL_MS.
+   */
+  mintAdminSession(ttlMs?: number): Promise<MintedAdminSession | null>;
 }
+
+/** Lifetime of the desktop window's admin sessions: long enough to not churn, short if it leaks. */
+const DESKTOP_SESSION_TTL_MS = 60 * 60_000;
 
 interface Listener {
   server: Server;
@@ -176,7 +183,7 @@ export async function createHomeserver(opts: HomeserverOptions): Promise<Homeser
           state: () => state,
           urls: () => ({ client: urls.client, federation: urls.federation, admin: urls.admin ?? '' }),
           startedTs: () => startedTs,
-          version: VERSION,
+          version: HEARTH_VERSION,
           adminTools: tools,
           storageCare: () => storageCareTools(settings.dataDir)?.storageCare,
           federationSelfTest: () => storageCareTools(settings.dataDir)?.selfTest,
@@ -200,6 +207,10 @@ export async function createHomeserver(opts: HomeserverOptions): Promise<Homeser
         state = 'stopped';
         throw e;
       }
+    },
+    async mintAdminSession(ttlMs = DESKTOP_SESSION_TTL_MS) {
+      if (state !== 'running' || !services) throw new Error(`Cannot mint an admin session: homeserver is ${state}`);
+      return adminAccounts(services.users, settings.serverName).mintDesktopSession(ttlMs);
     },
     async stop() {
       if (state !== 'running') return;

@@ -17,6 +17,7 @@ import { RegistrationPage } from './pages/registration/RegistrationPage.tsx';
 import { ReportsPage } from './pages/reports/ReportsPage.tsx';
 import { RoomsPage } from './pages/rooms/RoomsPage.tsx';
 import { SignIn } from './pages/sign-in/SignIn.tsx';
+import { StoragePage } from './pages/storage/StoragePage.tsx';
 import { TlsPage } from './pages/tls/TlsPage.tsx';
 import { UsersPage } from './pages/users/UsersPage.tsx';
 import { Wizard } from './pages/setup/Wizard.tsx';
@@ -30,6 +31,7 @@ const PAGE_BODIES: Record<Exclude<PageId, 'dashboard'>, () => React.JSX.Element>
   federation: FederationPage,
   tls: TlsPage,
   backups: BackupsPage,
+  storage: StoragePage,
   logs: LogsPage,
 };
 
@@ -78,9 +80,16 @@ export function App() {
     setView({ kind: 'dashboard', session, notes, page: notes ? 'dashboard' : landingPage() });
   };
 
+  // The desktop shell's sessions are short-lived by design: ask it for a fresh one (a different
+  // token) before falling back to the sign-in page.
   const expired = useCallback(() => {
     storeSession(undefined);
-    setView({ kind: 'sign-in', notice: 'Your session ended. Please sign in again.' });
+    const signIn: View = { kind: 'sign-in', notice: 'Your session ended. Please sign in again.' };
+    void desktopSession()
+      .catch(() => undefined)
+      .then((fresh) =>
+        setView((v) => (fresh && v.kind === 'dashboard' && v.session.desktop && fresh.accessToken !== v.session.accessToken ? { ...v, session: fresh } : signIn)),
+      );
   }, []);
 
   const session = view.kind === 'dashboard' ? view.session : undefined;

@@ -14,6 +14,7 @@ export const PAGES = [
   { id: 'federation', title: 'Federation', nav: 'Federation', group: 'Server' },
   { id: 'tls', title: 'HTTPS & certificates', nav: 'HTTPS', group: 'Server' },
   { id: 'backups', title: 'Backups', nav: 'Backups', group: 'Server' },
+  { id: 'storage', title: 'Storage', nav: 'Storage', group: 'Server' },
   { id: 'logs', title: 'Logs', nav: 'Logs', group: 'Server' },
 ] as const;
 export type PageId = (typeof PAGES)[number]['id'];

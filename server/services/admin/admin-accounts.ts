@@ -13,6 +13,18 @@ export interface AdminSession {
 }
 
 const GUI_DEVICE_NAME = 'Hearth admin pages';
+/** One device for the desktop window's sessions, so re-minting replaces a token instead of adding devices. */
+const DESKTOP_DEVICE_ID = 'HEARTHDESKTOP';
+const DESKTOP_DEVICE_NAME = 'Hearth desktop app';
+/** Admins looked at when choosing the first one; a family server has a handful. */
+const MAX_ADMINS_SCANNED = 1000;
+
+export interface MintedAdminSession {
+  userId: string;
+  accessToken: string;
+  deviceId: string;
+  expiresTs: number;
+}
 
 export function adminAccounts(users: UserServices, serverName: string, clock: () => number = Date.now) {
   return {
@@ -45,6 +57,24 @@ export function adminAccounts(users: UserServices, serverName: string, clock: ()
       if (!user.isAdmin) throw forbidden('This account is not a server admin');
       const t = await users.tokens.issue(user.userId, { refreshToken: false, initialDisplayName: GUI_DEVICE_NAME });
       return { user_id: user.userId, access_token: t.access_token, device_id: t.device_id };
+    },
+
+    /**
+     * A short-lived access token on the first (oldest active) admin account, for the desktop
+     * window (main/admin-session.ts): the person at the computer running Hearth is not asked for
+     * the password. Null before setup. The token simply expires; the shell mints a new one.
+     */
+    async mintDesktopSession(ttlMs: number): Promise<MintedAdminSession | null> {
+      const admins = users.store.listUsers({ from: 0, limit: MAX_ADMINS_SCANNED, admins: true, deactivated: false }).users;
+      const first = admins.reduce<(typeof admins)[number] | undefined>((a, u) => (!a || u.createdTs < a.createdTs ? u : a), undefined);
+      if (!first) return null;
+      const now = clock();
+      const prepared = users.tokens.prepare({ refreshToken: false, deviceId: DESKTOP_DEVICE_ID, initialDisplayName: DESKTOP_DEVICE_NAME });
+      prepared.session.expiresTs = now + ttlMs;
+      // Reusing the device revokes its previous token in the same write; drop it from the cache too.
+      await users.store.createSession(first.userId, prepared.session, now);
+      users.tokens.invalidateDevices(first.userId, [DESKTOP_DEVICE_ID]);
+      return { userId: first.userId, accessToken: prepared.tokens.access_token, deviceId: DESKTOP_DEVICE_ID, expiresTs: now + ttlMs };
     },
 
     async logout(userId: string, deviceId: string): Promise<void> {

@@ -1,57 +1,24 @@
+/**
+ * Step 4: how devices reach Hearth — the detected network addresses and port, and the TLS choice
+ * with the fields it needs (shared with the HTTPS page: ../tls/tls-choice.tsx). The choice is
+ * applied once the admin exists, on the wizard's last screen (FinishTls.tsx).
+ */
 import type { TlsMode } from '../../../../server/api/admin/hearth/types.ts';
 import { ChoiceCards, Notice, type Choice } from '../../components/ui.tsx';
-import type { StepProps } from './model.ts';
+import { TLS_MODE_CHOICES, TlsModeFields } from '../tls/tls-choice.tsx';
+import { chosenServerName, stepProblems, type StepProps } from './model.ts';
 
-const TLS_CHOICES: Choice<TlsMode>[] = [
-  {
-    value: 'none',
-    title: 'No encryption in transit (home network only)',
-    badge: 'Works today',
-    tone: 'recommended',
-    description:
-      'Fine for computers on your home Wi-Fi using Element Desktop. Traffic between devices and Hearth is not encrypted, so anyone on your network could read it, and Element on iPhone and Android will refuse to connect.',
-  },
-  {
-    value: 'self-signed',
-    title: 'A certificate made by Hearth',
-    badge: 'Coming soon',
-    tone: 'soon',
-    description: 'Encrypts traffic at home. Each phone must install Hearth’s certificate once; we’ll show the steps.',
-  },
-  {
-    value: 'acme-http',
-    title: 'Let’s Encrypt, through your router',
-    badge: 'Coming soon',
-    tone: 'soon',
-    description: 'A free, trusted certificate for a domain you own. Your router must forward port 80 to this computer.',
-  },
-  {
-    value: 'acme-dns',
-    title: 'Let’s Encrypt, with a dynamic-DNS service',
-    badge: 'Coming soon',
-    tone: 'soon',
-    description: 'A trusted certificate even if Hearth is only reachable at home — what Element X on Android needs. Uses a service such as deSEC or DuckDNS.',
-  },
-  {
-    value: 'files',
-    title: 'Certificate files I already have',
-    badge: 'Coming soon',
-    tone: 'soon',
-    description: 'Use a certificate and private key you got elsewhere.',
-  },
-  {
-    value: 'proxy',
-    title: 'A reverse proxy or tunnel handles it',
-    badge: 'Coming soon',
-    tone: 'soon',
-    description: 'For setups where nginx, Caddy or a tunnel sits in front of Hearth and provides HTTPS.',
-  },
-];
+const BADGES: Partial<Record<TlsMode, Pick<Choice<TlsMode>, 'badge' | 'tone'>>> = {
+  none: { badge: 'Simplest', tone: 'recommended' },
+  'acme-dns': { badge: 'Best for phones', tone: 'recommended' },
+};
+const TLS_CHOICES: Choice<TlsMode>[] = TLS_MODE_CHOICES.map((c) => ({ ...c, ...BADGES[c.value] }));
 
-export function ReachStep({ data, update, setup }: StepProps) {
+export function ReachStep({ data, update, setup, showErrors }: StepProps) {
   const lan = setup.lanAddresses ?? [];
   const port = setup.clientPort ?? 8008;
   const v4 = lan.filter((a) => a.family === 'IPv4');
+  const serverName = chosenServerName(data, setup);
   return (
     <>
       <section aria-labelledby="reach-addresses">
@@ -84,11 +51,19 @@ export function ReachStep({ data, update, setup }: StepProps) {
       <ChoiceCards
         legend="How should connections be protected?"
         name="tls"
-        value={data.tlsMode}
-        onChange={(v) => update({ tlsMode: v })}
+        value={data.tls.mode}
+        onChange={(mode) => update({ tls: { ...data.tls, mode } })}
         choices={TLS_CHOICES}
-        help="HTTPS encrypts everything between your devices and Hearth. Choices marked “coming soon” are saved now and take effect in a later version; until then Hearth uses plain HTTP."
+        help="HTTPS encrypts everything between your devices and Hearth. Hearth sets it up when you finish; you can change it later on the HTTPS page."
       />
+      <div className="tls-fields">
+        <TlsModeFields
+          draft={data.tls}
+          update={(p) => update({ tls: { ...data.tls, ...p } })}
+          serverName={serverName}
+          errors={showErrors ? stepProblems('reach', data, setup) : undefined}
+        />
+      </div>
     </>
   );
 }

@@ -1,13 +1,5 @@
-import type { StepId, StepProps } from './model.ts';
-
-const TLS_LABEL = {
-  none: 'No encryption in transit (home network only)',
-  'self-signed': 'A certificate made by Hearth (coming soon)',
-  'acme-http': 'Let’s Encrypt through your router (coming soon)',
-  'acme-dns': 'Let’s Encrypt with dynamic DNS (coming soon)',
-  files: 'Your own certificate files (coming soon)',
-  proxy: 'A reverse proxy or tunnel (coming soon)',
-} as const;
+import { describeTlsDraft } from '../tls/tls-choice.tsx';
+import { chosenServerName, type StepId, type StepProps } from './model.ts';
 
 const REGISTRATION_LABEL = {
   closed: 'Only you create accounts',
@@ -17,11 +9,11 @@ const REGISTRATION_LABEL = {
 } as const;
 
 export function SummaryStep({ data, setup, goTo }: StepProps) {
-  const name = setup.serverNameLocked ? (setup.serverName ?? '') : data.serverName.trim();
+  const name = chosenServerName(data, setup);
   const rows: { label: string; value: string; step: StepId; mono?: boolean; fixed?: boolean }[] = [
     { label: 'Server name', value: name, step: 'name', mono: true, fixed: true },
     { label: 'Admin account', value: `@${data.username.trim()}:${name}`, step: 'admin', mono: true },
-    { label: 'Connections', value: TLS_LABEL[data.tlsMode], step: 'reach' },
+    { label: 'Connections', value: describeTlsDraft(data.tls, name), step: 'reach' },
     { label: 'New accounts', value: REGISTRATION_LABEL[data.registration], step: 'registration' },
     { label: 'Other servers', value: data.federationEnabled ? 'Connect to other servers' : 'Just this server', step: 'federation' },
   ];

@@ -1,6 +1,7 @@
 /**
- * The first-run setup wizard: seven steps, one question each, then one request to the server.
- * Focus moves to each step's heading so screen readers announce where you are.
+ * The first-run setup wizard: seven steps, one question each, then one request to the server
+ * (POST /setup) and, when a TLS mode was chosen, a last screen that applies it with the new admin
+ * session (FinishTls.tsx). Focus moves to each step's heading so screen readers announce where you are.
  */
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import type { SetupResponse, SetupStateResponse } from '../../../../server/api/admin/hearth/types.ts';
@@ -9,7 +10,8 @@ import { ApiError } from '../../api/client.ts';
 import { Button, Logo, Notice } from '../../components/ui.tsx';
 import { AdminStep } from './AdminStep.tsx';
 import { FederationStep } from './FederationStep.tsx';
-import { initialData, STEPS, stepProblems, type StepId, type StepProps, type WizardData } from './model.ts';
+import { FinishTls } from './FinishTls.tsx';
+import { chosenServerName, initialData, STEPS, stepProblems, type StepId, type StepProps, type WizardData } from './model.ts';
 import { ReachStep } from './ReachStep.tsx';
 import { RegistrationStep } from './RegistrationStep.tsx';
 import { ServerNameStep } from './ServerNameStep.tsx';
@@ -42,6 +44,7 @@ export function Wizard(props: { setup: SetupStateResponse; onDone: (r: SetupResp
   const [showErrors, setShowErrors] = useState(false);
   const [busy, setBusy] = useState(false);
   const [submitError, setSubmitError] = useState<string>();
+  const [finished, setFinished] = useState<SetupResponse>();
   const heading = useRef<HTMLHeadingElement>(null);
   const first = useRef(true);
   const step = STEPS[index]!;
@@ -76,13 +79,16 @@ export function Wizard(props: { setup: SetupStateResponse; onDone: (r: SetupResp
     setSubmitError(undefined);
     try {
       const r = await adminApi.setup({
-        serverName: props.setup.serverNameLocked ? (props.setup.serverName ?? '') : data.serverName.trim(),
+        serverName: chosenServerName(data, props.setup),
         admin: { username: data.username.trim(), password: data.password },
-        tlsMode: data.tlsMode,
+        // The TLS choice is applied next, through the HTTPS page's API (FinishTls.tsx): until that
+        // succeeds the stored mode stays "none", which is what is really in effect.
+        tlsMode: 'none',
         registration: data.registration,
         federationEnabled: data.federationEnabled,
       });
-      props.onDone(r, data.username.trim());
+      if (data.tls.mode === 'none') props.onDone(r, data.username.trim());
+      else setFinished(r);
     } catch (err) {
       setSubmitError(err instanceof ApiError ? explain(err) : 'Something went wrong. Please try again.');
       setBusy(false);
@@ -99,52 +105,60 @@ export function Wizard(props: { setup: SetupStateResponse; onDone: (r: SetupResp
         </div>
         <nav aria-label="Setup steps">
           <ol className="steps">
-            {STEPS.map((s, i) => (
-              <li key={s.id} className={i === index ? 'step-current' : i < index ? 'step-done' : ''} aria-current={i === index ? 'step' : undefined}>
-                <span className="step-marker" aria-hidden="true">
-                  {i < index ? '✓' : i + 1}
-                </span>
-                <span>
-                  {s.title}
-                  {i < index && <span className="visually-hidden"> (done)</span>}
-                </span>
-              </li>
-            ))}
+            {STEPS.map((s, i) => {
+              const done = i < index || finished !== undefined;
+              const current = i === index && !finished;
+              return (
+                <li key={s.id} className={current ? 'step-current' : done ? 'step-done' : ''} aria-current={current ? 'step' : undefined}>
+                  <span className="step-marker" aria-hidden="true">
+                    {done ? '✓' : i + 1}
+                  </span>
+                  <span>
+                    {s.title}
+                    {done && <span className="visually-hidden"> (done)</span>}
+                  </span>
+                </li>
+              );
+            })}
           </ol>
         </nav>
       </aside>
       <main className="wizard-main">
-        <form className="card wizard-card" onSubmit={(e) => void next(e)} noValidate aria-labelledby="step-heading">
-          <p className="step-count">
-            Step {index + 1} of {STEPS.length}
-          </p>
-          <div className="progress" aria-hidden="true">
-            <span className={`progress-fill progress-${index + 1}`} />
-          </div>
-          <h1 id="step-heading" ref={heading} tabIndex={-1}>
-            {HEADINGS[step.id]}
-          </h1>
-          <div className="step-body">
-            <Body data={data} update={(p) => setData((d) => ({ ...d, ...p }))} setup={props.setup} showErrors={showErrors} goTo={goTo} />
-          </div>
-          {submitError && (
-            <Notice tone="error" title="Setup didn’t finish" live>
-              {submitError}
-            </Notice>
-          )}
-          <div className="actions">
-            {index > 0 ? (
-              <Button kind="secondary" onClick={() => goTo(STEPS[index - 1]!.id)} disabled={busy}>
-                Back
-              </Button>
-            ) : (
-              <span />
+        {finished ? (
+          <FinishTls setup={finished} draft={data.tls} onDone={(notes) => props.onDone({ ...finished, notes: [...finished.notes, ...notes] }, data.username.trim())} />
+        ) : (
+          <form className="card wizard-card" onSubmit={(e) => void next(e)} noValidate aria-labelledby="step-heading">
+            <p className="step-count">
+              Step {index + 1} of {STEPS.length}
+            </p>
+            <div className="progress" aria-hidden="true">
+              <span className={`progress-fill progress-${index + 1}`} />
+            </div>
+            <h1 id="step-heading" ref={heading} tabIndex={-1}>
+              {HEADINGS[step.id]}
+            </h1>
+            <div className="step-body">
+              <Body data={data} update={(p) => setData((d) => ({ ...d, ...p }))} setup={props.setup} showErrors={showErrors} goTo={goTo} />
+            </div>
+            {submitError && (
+              <Notice tone="error" title="Setup didn’t finish" live>
+                {submitError}
+              </Notice>
             )}
-            <Button type="submit" busy={busy}>
-              {step.id === 'welcome' ? 'Get started' : step.id === 'summary' ? (busy ? 'Setting up…' : 'Finish setup') : 'Continue'}
-            </Button>
-          </div>
-        </form>
+            <div className="actions">
+              {index > 0 ? (
+                <Button kind="secondary" onClick={() => goTo(STEPS[index - 1]!.id)} disabled={busy}>
+                  Back
+                </Button>
+              ) : (
+                <span />
+              )}
+              <Button type="submit" busy={busy}>
+                {step.id === 'welcome' ? 'Get started' : step.id === 'summary' ? (busy ? 'Setting up…' : 'Finish setup') : 'Continue'}
+              </Button>
+            </div>
+          </form>
+        )}
       </main>
     </div>
   );

@@ -1,5 +1,6 @@
 /** The wizard's answers and the order of its steps. */
-import type { RegistrationMode, SetupStateResponse, TlsMode } from '../../../../server/api/admin/hearth/types.ts';
+import type { RegistrationMode, SetupStateResponse } from '../../../../server/api/admin/hearth/types.ts';
+import { tlsDraft, tlsDraftProblems, type TlsDraft } from '../tls/tls-choice.tsx';
 import { serverNameProblem, usernameProblem } from './validation.ts';
 
 export interface WizardData {
@@ -7,7 +8,8 @@ export interface WizardData {
   username: string;
   password: string;
   confirm: string;
-  tlsMode: TlsMode;
+  /** The TLS choice; applied after setup through the TLS API (FinishTls.tsx). */
+  tls: TlsDraft;
   registration: RegistrationMode;
   federationEnabled: boolean;
 }
@@ -39,7 +41,7 @@ export function initialData(setup: SetupStateResponse): WizardData {
     username: 'admin',
     password: '',
     confirm: '',
-    tlsMode: 'none',
+    tls: tlsDraft('none'),
     registration: 'closed',
     federationEnabled: false,
   };
@@ -60,5 +62,11 @@ export function stepProblems(step: StepId, d: WizardData, setup: SetupStateRespo
     if (d.password.length < MIN_PASSWORD) p.password = `Use at least ${MIN_PASSWORD} characters.`;
     else if (d.confirm !== d.password) p.confirm = 'The two passwords are not the same.';
   }
+  if (step === 'reach') Object.assign(p, tlsDraftProblems(d.tls));
   return p;
+}
+
+/** The server name the wizard will set. */
+export function chosenServerName(d: WizardData, setup: SetupStateResponse): string {
+  return setup.serverNameLocked ? (setup.serverName ?? '') : d.serverName.trim();
 }
