@@ -4,7 +4,7 @@
  * client (/_matrix/media, /_matrix/client/v1/media) and federation (/_matrix/federation/v1/media)
  * endpoints. Other parts reach the same services with `await mediaServices(ctx)` (memoised on the
  * wiring context): the Synapse admin API calls the repository's list/delete/quarantine/purge
- * methods, and the federation part plugs in the RemoteMediaFetcher with `setRemoteFetcher`.
+ * methods. The media part plugs in the federation RemoteMediaFetcher (`setRemoteFetcher`).
  */
 import type { WiringContext, WiringPart } from './wiring.ts';
 import type { Settings } from './config/settings.ts';
@@ -18,6 +18,7 @@ import { RemoteMediaCache, type RemoteMediaFetcher } from './services/media/remo
 import { DEFAULT_MAX_UPLOAD_BYTES, MediaRepository } from './services/media/store.ts';
 import { UrlPreviewer } from './services/media/url-preview.ts';
 import { federationTransport } from './wiring-federation.ts';
+import { FederationMediaFetcher } from './services/federation/media-fetcher.ts';
 import * as mediaApi from './api/media/media.ts';
 import * as federationMediaApi from './api/federation/media.ts';
 
@@ -94,6 +95,7 @@ export async function createMediaServices(input: MediaServicesInput): Promise<Me
 export const mediaPart: WiringPart = async (ctx) => {
   const media = await mediaServices(ctx);
   const federation = await federationTransport(ctx);
+  media.setRemoteFetcher(new FederationMediaFetcher({ client: federation.client, maxBytes: () => media.repository.maxUploadBytes() }));
   return {
     mount(r) {
       mediaApi.register(r, { auth: ctx.auth, media: media.repository, previews: media.previews });

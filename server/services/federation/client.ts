@@ -7,7 +7,8 @@
  * that must react to the remote's errcode read `err.remote`.
  */
 import { request as httpsRequest, Agent, type RequestOptions } from 'node:https';
-import type { IncomingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { Readable } from 'node:stream';
 import { checkServerIdentity, rootCertificates, type PeerCertificate } from 'node:tls';
 import { promises as dnsPromises } from 'node:dns';
 import { isIP } from 'node:net';
@@ -39,6 +40,18 @@ export interface RawFederationResponse {
   headers: IncomingHttpHeaders;
   body: Buffer;
 }
+
+/** An answer whose body is left unread (media): the caller consumes it or destroys it. */
+export interface StreamedFederationResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: Readable;
+}
+
+/** Largest error body read from a streamed request's non-2xx answer. */
+const STREAM_ERROR_BODY_BYTES = 64 * 1024;
+/** Redirects followed by getUrlStream. */
+const MAX_URL_REDIRECTS = 5;
 
 /** Why a request failed. `remote`: the remote answered with a non-2xx status. */
 export type FederationFailureKind = 'refused' | 'unreachable' | 'timeout' | 'remote' | 'bad_response';
@@ -132,6 +145,45 @@ export class FederationClient {
 
   /** A signed request whose 2xx answer is returned as bytes (media, multipart). */
   async requestRaw(destination: string, method: FederationMethod, path: string, opts: FederationRequestOptions = {}): Promise<RawFederationResponse> {
+    return this.observed(destination, method, path, async () => {
+      const res = await this.send(destination, method, path, opts);
+      if (res.status < 200 || res.status >= 300) throw remoteError(destination, method, path, res);
+      return res;
+    });
+  }
+
+  /**
+   * A signed GET whose body is streamed, not buffered (remote media, any size). Resolves for 2xx
+   * and for redirects (3xx with a Location, body discarded: following one is the caller's choice);
+   * anything else throws FederationError as request() does. The deadline still covers the body.
+   */
+  async requestStream(destination: string, path: string, opts: Omit<FederationRequestOptions, 'body' | 'maxResponseBytes'> = {}): Promise<StreamedFederationResponse> {
+    return this.observed(destination, 'GET', path, async () => {
+      const { targets, uri, headers } = await this.prepare(destination, 'GET', path, opts);
+      return acceptStreamed(destination, path, await this.deps.connector.sendStream(destination, targets, 'GET', uri, { ...headers, Accept: '*/*' }, opts));
+    });
+  }
+
+  /**
+   * An unsigned GET of an https URL a remote sent us to (a media download's Location), streamed.
+   * It goes through the same connector as federation requests, so the private-address policy,
+   * TLS verification and the deadline apply to it and to each redirect it makes in turn.
+   */
+  async getUrlStream(rawUrl: string, opts: Pick<FederationRequestOptions, 'timeoutMs' | 'signal'> = {}): Promise<StreamedFederationResponse> {
+    let url = new URL(rawUrl);
+    for (let hop = 0; ; hop++) {
+      if (url.protocol !== 'https:') throw new FederationError(url.host, 'refused', 'redirect to a non-https URL');
+      const host = url.hostname.replace(/^\[|\]$/g, '');
+      const target: ResolvedServer = { host, port: url.port ? Number(url.port) : 443, hostHeader: url.host, tlsName: host };
+      const res = await acceptStreamed(url.host, url.pathname, await this.deps.connector.sendStream(url.host, [target], 'GET', url.pathname + url.search, { Accept: '*/*' }, opts));
+      if (res.status < 300) return res;
+      if (hop >= MAX_URL_REDIRECTS) throw new FederationError(url.host, 'bad_response', 'too many redirects');
+      url = new URL(res.headers.location!, url);
+    }
+  }
+
+  /** Runs one request and tells the outcome listeners (destination health) how it went. */
+  private async observed<R extends { status: number }>(destination: string, method: FederationMethod, path: string, run: () => Promise<R>): Promise<R> {
     const started = this.deps.now();
     const report = (o: Omit<FederationOutcome, 'destination' | 'method' | 'path' | 'durationMs'>): void => {
       const outcome = { destination, method, path, durationMs: this.deps.now() - started, ...o };
@@ -144,8 +196,7 @@ export class FederationClient {
       }
     };
     try {
-      const res = await this.send(destination, method, path, opts);
-      if (res.status < 200 || res.status >= 300) throw remoteError(destination, method, path, res);
+      const res = await run();
       report({ ok: true, status: res.status });
       return res;
     } catch (e) {
@@ -156,6 +207,12 @@ export class FederationClient {
   }
 
   private async send(destination: string, method: FederationMethod, path: string, opts: FederationRequestOptions): Promise<RawFederationResponse> {
+    const { targets, uri, headers, body } = await this.prepare(destination, method, path, opts);
+    return this.deps.connector.send(destination, targets, method, uri, headers, body, opts);
+  }
+
+  /** The checks, resolution and X-Matrix signature every federation request starts with. */
+  private async prepare(destination: string, method: FederationMethod, path: string, opts: FederationRequestOptions) {
     if (destination === this.deps.serverName) throw new FederationError(destination, 'refused', 'refusing to send a federation request to ourselves');
     if (!this.deps.isServerAllowed(destination)) throw new FederationError(destination, 'refused', 'the server is not allowed by the federation deny/allow lists');
     if (!path.startsWith('/')) throw new Error(`federation path must be absolute: ${path}`);
@@ -172,8 +229,35 @@ export class FederationClient {
     const authorization = signRequest({ method, uri, origin: this.deps.serverName, destination, content }, this.deps.signingKey);
     const headers: Record<string, string> = { Authorization: authorization, Accept: 'application/json' };
     if (body) headers['Content-Type'] = 'application/json';
-    return this.deps.connector.send(destination, targets, method, uri, headers, body, opts);
+    return { targets, uri, headers, body };
   }
+}
+
+/** A streamed answer that is 2xx, or a redirect (its body discarded); a FederationError otherwise. */
+async function acceptStreamed(destination: string, path: string, res: StreamedFederationResponse): Promise<StreamedFederationResponse> {
+  if (res.status >= 200 && res.status < 300) return res;
+  if (res.status >= 300 && res.status < 400 && typeof res.headers.location === 'string') {
+    res.body.resume();
+    return res;
+  }
+  throw remoteError(destination, 'GET', path, { ...res, body: await readBounded(res.body, STREAM_ERROR_BODY_BYTES) });
+}
+
+/** Reads at most `limit` bytes of a stream (an error answer's body), then lets go of it. */
+async function readBounded(stream: Readable, limit: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const c of stream as AsyncIterable<Buffer>) {
+      chunks.push(c);
+      size += c.length;
+      if (size >= limit) break;
+    }
+  } catch {
+    // A body cut short is still enough to report the status.
+  }
+  stream.destroy();
+  return Buffer.concat(chunks).subarray(0, limit);
 }
 
 function remoteError(destination: string, method: string, path: string, res: RawFederationResponse): FederationError {
@@ -234,6 +318,31 @@ export class HttpsConnector {
     body: Buffer | undefined,
     opts: Pick<FederationRequestOptions, 'timeoutMs' | 'signal' | 'maxResponseBytes'>,
   ): Promise<RawFederationResponse> {
+    return this.connect(destination, targets, method, uri, headers, body, opts, bufferedReader(opts.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES));
+  }
+
+  /** As send, but the body is handed over unread as soon as the headers arrive (any HTTP status). */
+  async sendStream(
+    destination: string,
+    targets: readonly ResolvedServer[],
+    method: string,
+    uri: string,
+    headers: Record<string, string>,
+    opts: Pick<FederationRequestOptions, 'timeoutMs' | 'signal'>,
+  ): Promise<StreamedFederationResponse> {
+    return this.connect(destination, targets, method, uri, headers, undefined, opts, async (res) => ({ status: res.statusCode ?? 0, headers: res.headers, body: res }));
+  }
+
+  private async connect<T>(
+    destination: string,
+    targets: readonly ResolvedServer[],
+    method: string,
+    uri: string,
+    headers: Record<string, string>,
+    body: Buffer | undefined,
+    opts: Pick<FederationRequestOptions, 'timeoutMs' | 'signal'>,
+    read: ResponseReader<T>,
+  ): Promise<T> {
     const settings = this.deps.settings();
     const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const deadline = AbortSignal.timeout(timeoutMs);
@@ -259,7 +368,7 @@ export class HttpsConnector {
       for (const address of allowed) {
         if (signal.aborted) break;
         try {
-          return await this.sendTo(target, address, method, uri, headers, body, signal, opts.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES, settings);
+          return await this.sendTo(target, address, method, uri, headers, body, signal, read, settings);
         } catch (e) {
           if (signal.aborted) break;
           if (e instanceof FederationError) throw e;
@@ -284,7 +393,7 @@ export class HttpsConnector {
     return agent;
   }
 
-  private sendTo(
+  private sendTo<T>(
     target: ResolvedServer,
     address: string,
     method: string,
@@ -292,11 +401,12 @@ export class HttpsConnector {
     headers: Record<string, string>,
     body: Buffer | undefined,
     signal: AbortSignal,
-    maxBytes: number,
+    read: ResponseReader<T>,
     settings: ConnectorSettings,
     retried = false,
-  ): Promise<RawFederationResponse> {
+  ): Promise<T> {
     return new Promise((resolve, reject) => {
+      let answered = false;
       const options: RequestOptions = {
         host: address,
         port: target.port,
@@ -310,23 +420,13 @@ export class HttpsConnector {
         checkServerIdentity: (_host: string, cert: PeerCertificate) => checkServerIdentity(target.tlsName, cert),
       };
       const req = httpsRequest(options, (res) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (c: Buffer) => {
-          size += c.length;
-          if (size > maxBytes) {
-            req.destroy(new Error(`response larger than ${maxBytes} bytes`));
-            return;
-          }
-          chunks.push(c);
-        });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
-        res.on('error', reject);
+        answered = true;
+        read(res, (e) => req.destroy(e)).then(resolve, reject);
       });
       req.on('error', (e: NodeJS.ErrnoException) => {
         // A kept-alive socket the server closed meanwhile: retry once on a fresh connection.
-        if (!retried && req.reusedSocket && e.code === 'ECONNRESET' && !signal.aborted) {
-          this.sendTo(target, address, method, uri, headers, body, signal, maxBytes, settings, true).then(resolve, reject);
+        if (!retried && !answered && req.reusedSocket && e.code === 'ECONNRESET' && !signal.aborted) {
+          this.sendTo(target, address, method, uri, headers, body, signal, read, settings, true).then(resolve, reject);
           return;
         }
         reject(e);
@@ -356,6 +456,28 @@ export class HttpsConnector {
     }
     throw new Error('too many well-known redirects');
   }
+}
+
+/** Turns an answer into the connector's result; `abort` fails the request (e.g. a body too large). */
+type ResponseReader<T> = (res: IncomingMessage, abort: (e: Error) => void) => Promise<T>;
+
+/** Reads the whole body, at most `maxBytes` of it. */
+function bufferedReader(maxBytes: number): ResponseReader<RawFederationResponse> {
+  return (res, abort) =>
+    new Promise((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size > maxBytes) {
+          abort(new Error(`response larger than ${maxBytes} bytes`));
+          return;
+        }
+        chunks.push(c);
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+    });
 }
 
 /** The system roots, NODE_EXTRA_CA_CERTS (which an explicit `ca` would otherwise drop), and `file`. */

@@ -4,7 +4,8 @@
  * federation and caches it under media/files/ like our own uploads; later requests are served
  * from the cache until the retention setting drops it. The fetch itself (signed GET of
  * /_matrix/federation/v1/media/download/{mediaId}, multipart parsing) is a RemoteMediaFetcher
- * plugged in by the federation part; without one, remote media is simply not found.
+ * (services/federation/media-fetcher.ts, plugged in by wiring-media.ts); without one, remote media
+ * is simply not found. Thumbnails of remote media are made here from the cached original.
  */
 import type { Readable } from 'node:stream';
 import { MatrixError } from '../../errors.ts';
@@ -57,6 +58,7 @@ export class RemoteMediaCache {
       remote = await fetcher.fetch(key.origin, key.mediaId);
     } catch (e) {
       if (e instanceof MatrixError && e.status === 404) throw new MatrixError(404, 'M_NOT_FOUND', 'Remote media not found');
+      if (e instanceof MatrixError && e.errcode === 'M_TOO_LARGE') throw e;
       this.deps.log('warn', 'remote media fetch failed', { origin: key.origin, mediaId: key.mediaId, error: String(e) });
       throw new MatrixError(502, 'M_UNKNOWN', `Could not fetch media from ${key.origin}`);
     }
