@@ -10,9 +10,11 @@
 //   4. server RSS (VmRSS of the child) idle, before and after the throughput run, at the end
 //
 // Run: node --import tsx bench/client.ts [--messages 3000] [--senders 10] [--sync-samples 200]
-//                                       [--keep-data] [--log-level warn]
+//                                       [--keep-data] [--log-level warn] [--tsx]
+// The server runs as `npm start` runs it (dist/hearth.mjs, rebuilt when stale); --tsx runs the
+// TypeScript sources through tsx instead (about 50 MB more memory).
 // Reference (Synapse, same shape): 55 msg/s, p50 175 ms; send-to-sync p50 30 ms; RSS 110→178 MB.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
@@ -30,6 +32,7 @@ const { values: args } = parseArgs({
     'sync-rooms': { type: 'string', default: '50' },
     'sync-history': { type: 'string', default: '20' },
     'keep-data': { type: 'boolean', default: false },
+    tsx: { type: 'boolean', default: false },
     'log-level': { type: 'string', default: 'warn' },
   },
 });
@@ -43,7 +46,12 @@ const SYNC_HISTORY = Number(args['sync-history']);
 const SECRET = 'bench-shared-secret';
 const PASSWORD = 'bench-password-123';
 
-const CLI = join(import.meta.dirname, '..', 'server', 'cli.ts');
+// The server as `npm start` runs it (the bundle, built here when stale), or from TypeScript with --tsx.
+const ROOT = join(import.meta.dirname, '..');
+// `npm start` is `node <flags> dist/hearth.mjs`: the same flags here.
+const startScript = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start.split(' ');
+const SERVER_ENTRY = args.tsx ? ['--import', 'tsx', join(ROOT, 'server', 'cli.ts')] : startScript.slice(1).map((a) => (a.endsWith('.mjs') ? join(ROOT, a) : a));
+if (!args.tsx) execFileSync(process.execPath, [join(ROOT, 'scripts', 'build-if-needed.mjs')], { cwd: ROOT, stdio: 'inherit' });
 const dataDir = mkdtempSync(join(tmpdir(), 'hearth-bench-client-'));
 
 // ---------------------------------------------------------------------------------------------
@@ -52,7 +60,8 @@ const dataDir = mkdtempSync(join(tmpdir(), 'hearth-bench-client-'));
 function startServer(): Promise<{ child: ChildProcess; url: string; output: () => string }> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', CLI, '--data', dataDir, '--listen', '127.0.0.1:0', '--registration-shared-secret', SECRET, '--registration', 'open', '--log-level', args['log-level']!],
+    // BENCH_SERVER_NODE_ARGS passes extra node flags to the server (e.g. --cpu-prof) for profiling.
+    [...(process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? []), ...SERVER_ENTRY, '--data', dataDir, '--listen', '127.0.0.1:0', '--registration-shared-secret', SECRET, '--registration', 'open', '--log-level', args['log-level']!],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let out = '';
@@ -71,6 +80,13 @@ function startServer(): Promise<{ child: ChildProcess; url: string; output: () =
       reject(new Error(`server exited (${code}) before listening:\n${out}`));
     });
   });
+}
+
+/** CPU time (user + system) the process has used, in ms: per-message cost that other load on the
+ * machine does not distort as much as wall-clock throughput. */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in clock ticks (USER_HZ = 100)
 }
 
 function rssMb(pid: number): number {
@@ -184,6 +200,7 @@ function pct(sorted: number[], p: number): number {
 }
 const f1 = (n: number): string => (Number.isFinite(n) ? n.toFixed(1) : 'n/a');
 const f0 = (n: number): string => (Number.isFinite(n) ? n.toFixed(0) : 'n/a');
+const f2 = (n: number): string => (Number.isFinite(n) ? n.toFixed(2) : 'n/a');
 
 // ---------------------------------------------------------------------------------------------
 
@@ -219,6 +236,7 @@ async function main(): Promise<void> {
     // warm-up: a few sends per sender (JIT, connection setup), not measured
     await Promise.all(senders.map((s) => ok('PUT', sendPath(s.roomId), { token: s.user.token, body: { msgtype: 'm.text', body: 'warm-up' } })));
     const rssBefore = rssMb(pid);
+    const cpuBefore = cpuMs(pid);
     const latencies: number[] = [];
     let errors = 0;
     let next = 0;
@@ -238,6 +256,7 @@ async function main(): Promise<void> {
     );
     const sendSeconds = (performance.now() - tSend) / 1000;
     const rssAfter = rssMb(pid);
+    const cpuPerMessage = (cpuMs(pid) - cpuBefore) / MESSAGES;
     latencies.sort((a, b) => a - b);
     const throughput = MESSAGES / sendSeconds;
     process.stdout.write(`throughput: ${MESSAGES} messages in ${f1(sendSeconds)} s${errors ? `, ${errors} ERRORS` : ''}\n`);
@@ -352,6 +371,7 @@ async function main(): Promise<void> {
       ['send→sync p95', `${f1(pct(syncLat, 95))} ms`, '', '', ''],
       [`initial sync, ${isRooms} rooms × ${SYNC_HISTORY} msgs (warm median)`, `${f0(pct(isWarm, 50))} ms`, '<200 ms', '', mark(pct(isWarm, 50) < 200)],
       ['initial sync, first (cold) / response size', `${f0(isCold)} ms / ${f0(isBytes / 1024)} KiB`, '', '', ''],
+      ['server CPU time per message sent', `${f2(cpuPerMessage)} ms`, '', '', ''],
       [`server RSS before → after ${MESSAGES} msgs`, `${f0(rssBefore)} → ${f0(rssAfter)} MB`, '≤100 MB after', '110 → 178 MB', mark(rssAfter <= 100)],
       ['server RSS idle at start / at the end', `${f0(rssIdle)} / ${f0(rssEnd)} MB`, '', '', ''],
     ];

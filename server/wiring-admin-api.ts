@@ -3,7 +3,7 @@
  * the services behind /_synapse/admin, and the membership hook that keeps local users out of
  * blocked and purged rooms. Shared-secret registration is wired with the accounts core.
  */
-import { readFileSync } from 'node:fs';
+import { HEARTH_VERSION } from './paths.ts';
 import type { WiringPart } from './wiring.ts';
 import { mediaServices } from './wiring-media.ts';
 import { createSqlJsAdminStore } from './storage/sqljs/admin.ts';
@@ -21,8 +21,6 @@ import * as mediaApi from './api/admin/synapse/media.ts';
 import * as federationApi from './api/admin/synapse/federation.ts';
 import { federationSending } from './wiring-federation-sender.ts';
 import * as serverNoticesApi from './api/admin/synapse/server-notices.ts';
-
-const HEARTH_VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 export const adminApiPart: WiringPart = async (ctx) => {
   const { db, serverName, users, rooms, roomsStore, settings, log } = ctx;

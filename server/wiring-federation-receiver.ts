@@ -3,6 +3,7 @@
  * PUT /send with its EDU handlers, the event and state endpoints, and the resident side of
  * joins, leaves, knocks and invites. It builds on the transport (keys, client, X-Matrix) and the
  * sender (accepted send_join/leave/knock events are passed on to the room's other servers).
+ * Clients paginating /messages past the oldest event held here get older history by backfill.
  */
 import type { WiringContext, WiringPart } from './wiring.ts';
 import { federationTransport, fedPath } from './wiring-federation.ts';
@@ -17,6 +18,7 @@ import { TransactionReceiver, type EduSinks } from './services/federation/receiv
 import { FederationHistory } from './services/federation/receiver/history.ts';
 import { serverAllowedByAcl } from './services/federation/receiver/server-acl.ts';
 import { ResidentMemberships } from './services/federation/resident.ts';
+import { FederationBackfill } from './services/federation/backfill.ts';
 import * as transactionsApi from './api/federation/transactions.ts';
 import * as eventsApi from './api/federation/events.ts';
 import * as joinsApi from './api/federation/joins.ts';
@@ -92,6 +94,16 @@ export const federationReceiverPart: WiringPart = async (ctx) => {
     onAccepted: (pdu, position, origin) => sending.sender.sendOnBehalfOf(pdu, position, origin),
     now: Date.now,
   });
+  const backfill = new FederationBackfill({
+    serverName,
+    store,
+    sender: rooms.sender,
+    pdus,
+    fetch: (d, roomId, from, limit, timeoutMs) =>
+      t.client.request(d, 'GET', fedPath`/_matrix/federation/v1/backfill/${roomId}`, { query: { v: [...from], limit: String(limit) }, timeoutMs }),
+    log: logTo,
+  });
+  rooms.timeline.useBackfill((roomId, limit) => backfill.backfill(roomId, limit));
   // Room server ACLs on every room-scoped federation request (PUT /send checks each PDU instead).
   t.addInboundCheck((origin, req) => {
     const roomId = req.params?.roomId;

@@ -122,6 +122,11 @@ export const federationTransportPart: WiringPart = async (ctx) => {
   const t = await federationTransport(ctx);
   const { settings, serverName } = ctx;
   const fed = t.authMiddleware;
+  // Clients' /keys/query and /keys/claim for users of other servers.
+  ctx.deviceKeys.useFederation({
+    query: (server, wanted, timeoutMs) => t.client.request(server, 'POST', '/_matrix/federation/v1/user/keys/query', { body: { device_keys: wanted }, timeoutMs }),
+    claim: (server, wanted, timeoutMs) => t.client.request(server, 'POST', '/_matrix/federation/v1/user/keys/claim', { body: { one_time_keys: wanted }, timeoutMs }),
+  });
   return {
     mount(r) {
       serverKeysApi.register(r, { ownKeys: t.ownKeys, keys: t.keys, signingKey: t.signingKey, serverName, wellKnownServer: () => settings().federationWellKnownServer });

@@ -235,7 +235,6 @@ async function buildCore(input: WiringInput) {
       if (joined === null) return receipt;
       return receipt === null ? joined : Math.max(receipt, joined);
     },
-    notify: (p, u) => notifier.notify(p, u),
     onNotified: (u, pdu, v) => pushers.onNotified(u, pdu, v),
     eventForUser: (u, id) => {
       const roomId = roomsStore.getEvent(id)?.pdu.room_id;
@@ -256,7 +255,7 @@ async function buildCore(input: WiringInput) {
     now: Date.now,
     log: (l, m, f) => log[l](m, f),
   });
-  bus.on('eventPersisted', (e) => pushCounts.onEventPersisted(e));
+  rooms.sender.setPushEvaluator(pushCounts);
   bus.on('userDeactivated', ({ userId }) => void pushers.onUserDeactivated(userId));
 
   const sync = createSync({

@@ -27,6 +27,9 @@ export interface PushActionRow {
   ts: number;
 }
 
+/** A push action about to be stored with its event, which gets its stream position in the same write. */
+export type NewPushAction = Omit<PushActionRow, 'position'>;
+
 export interface UnreadCount {
   threadId: string;
   notify: number;
@@ -72,8 +75,6 @@ export interface PushStore {
   unreadInThread(userId: string, roomId: string, threadId: string, after: number): { notify: number; highlight: number };
   /** Rooms where the user has any notifying rows after `minPosition`. */
   roomsWithNotifications(userId: string, minPosition: number): string[];
-  /** The thread of an event some local user was notified about, if known (thread lookup for relations). */
-  threadOfEvent(eventId: string): string | undefined;
   /** Notifying rows newest first, strictly before position `before` (all when null). */
   notifications(userId: string, opts: { before: number | null; limit: number; onlyHighlight: boolean }): PushActionRow[];
 

@@ -7,6 +7,7 @@
  * sqljs/rooms.ts; migrations 0004-rooms.sql and 0013-federation-events.sql.
  */
 import type { StoredPdu } from '../core/events/types.ts';
+import type { NewPushAction } from './push.ts';
 
 export interface RoomRecord {
   roomId: string;
@@ -74,6 +75,8 @@ export interface PersistEventBatch {
   aside?: AsideEvent[];
   /** The event was stored as an outlier before and now joins the timeline. */
   replacesOutlier?: boolean;
+  /** Notifying push results for local users (services/push/counts.ts), stored in the same write. */
+  pushActions?: readonly NewPushAction[];
 }
 
 /** Why an event of the DAG is not in the timeline (migration 0013-federation-events.sql). */
@@ -100,6 +103,14 @@ export interface DagEventRecord {
   /** Timeline events only. */
   position: number | null;
   redactedBy: string | null;
+}
+
+/** An event of history older than the room's timeline here (fetched by backfill), with the
+ * state before it; stored at a negative position, before everything the room has. */
+export interface BackfilledEvent {
+  pdu: StoredPdu;
+  stateBefore: ReadonlyMap<string, string>;
+  relation?: { relatesTo: string; relType: string };
 }
 
 /** A local user's membership in a room this server is not in (an invite received over /invite). */
@@ -151,7 +162,10 @@ export interface RoomsStore {
   getRoom(roomId: string): RoomRecord | undefined;
   getEvent(eventId: string): EventRecord | undefined;
   /** Records of the ids found (missing ids are absent from the map). */
-  getEvents(eventIds: readonly string[]): Map<string, EventRecord>;
+  /** Timeline events by id. With `outliers`, also events kept aside but not rejected (the state a
+   * federated join brought, soft-failed events that state resolution kept), with position 0:
+   * state readers need them, timeline readers must not see them. */
+  getEvents(eventIds: readonly string[], opts?: { outliers?: boolean }): Map<string, EventRecord>;
   /** (stateMapKey → event id) of the room's current state. */
   currentStateIds(roomId: string): Map<string, string>;
   /** The state group after the room's latest event (null for an unknown room). */
@@ -173,6 +187,11 @@ export interface RoomsStore {
   // ---- federation: the DAG beyond the timeline ------------------------------------------------
   /** Stores events outside the timeline (outliers, rejected, soft-failed); known ids are skipped. */
   persistAside(roomId: string, events: readonly AsideEvent[]): OrderedWrite<void>;
+  /** Backfilled history, oldest first: placed before the room's earliest timeline event (negative
+   * positions, in the given order; outliers move into the timeline, known timeline events are
+   * skipped), with `aside` (e.g. rejected ones) in the same write. Forward extremities, current
+   * state and current memberships are untouched; member events enter the membership history. */
+  persistBackfill(roomId: string, events: readonly BackfilledEvent[], aside: readonly AsideEvent[]): OrderedWrite<void>;
   getDagEvent(eventId: string): DagEventRecord | undefined;
   getDagEvents(eventIds: readonly string[]): Map<string, DagEventRecord>;
   /** A local user's membership in a room this server is not in: the event is stored aside, the

@@ -73,7 +73,6 @@ async function world(t: { after(fn: () => unknown): void }, pusherRetry = { init
     rooms,
     isLocalUser: (u) => u.endsWith(':test'),
     readReceiptPosition: (u, r, thread) => receipts.get(`${u}|${r}|${thread ?? ''}`) ?? null,
-    notify,
     onNotified: (u, pdu, v) => pushersRef?.onNotified(u, pdu, v),
     eventForUser: (_u, id) => {
       const e = events.get(id);
@@ -139,8 +138,12 @@ async function world(t: { after(fn: () => unknown): void }, pusherRetry = { init
         ...partial,
       } as StoredPdu;
       events.set(pdu.event_id, pdu);
-      counts.onEventPersisted({ pdu, streamPosition: pos, roomVersion: '10' });
-      await db.write(() => undefined); // the push actions are durable once this resolves
+      // As the event sender does: evaluate before storing, store with the event, then announce.
+      const push = counts.prepare(pdu);
+      if (push) {
+        await store.addPushActions(push.actions.map((a) => ({ ...a, position: pos })));
+        push.durable();
+      }
       return pos;
     },
     async req(method, path, opts = {}) {
@@ -308,7 +311,6 @@ describe('unread counts and /notifications', () => {
     assert.deepEqual(w.counts.counts(ALICE, ROOM), { notification_count: 1, highlight_count: 0 });
     assert.deepEqual(w.counts.counts('@carol:test', ROOM), { notification_count: 1, highlight_count: 0 });
     assert.deepEqual(w.counts.counts(BOB, ROOM), { notification_count: 0, highlight_count: 0 });
-    assert.deepEqual(w.notified.at(-1), [p1, [ALICE, '@carol:test']]);
     await w.send({ content: { msgtype: 'm.text', body: 'hey alice', 'm.mentions': { user_ids: [ALICE] } } });
     assert.deepEqual(w.counts.counts(ALICE, ROOM), { notification_count: 2, highlight_count: 1 });
     await w.send({ content: { msgtype: 'm.notice', body: 'bot' } });

@@ -76,9 +76,9 @@ export function register(r: ApiRouter, deps: KeysDeps): void {
 
   r.client('POST', '/keys/query', [
     deps.auth,
-    (req, res) => {
+    async (req, res) => {
       const body = parseBody(queryBody, req.body);
-      res.json(deps.deviceKeys.query(requester(req).userId, body.device_keys));
+      res.json(await deps.deviceKeys.queryWithRemote(requester(req).userId, body.device_keys, body.timeout));
     },
   ]);
 
@@ -86,7 +86,7 @@ export function register(r: ApiRouter, deps: KeysDeps): void {
     deps.auth,
     async (req, res) => {
       const body = parseBody(claimBody, req.body);
-      res.json(await deps.deviceKeys.claim(body.one_time_keys));
+      res.json(await deps.deviceKeys.claim(body.one_time_keys, { timeoutMs: body.timeout }));
     },
   ]);
 

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import type { ApiRouter } from '../http/router.ts';
 import { requester } from '../http/auth.ts';
-import { parseBody } from '../http/validate.ts';
+import { parseBody, parseQuery } from '../http/validate.ts';
 import { MatrixError } from '../../errors.ts';
 import { param, roomIdParam, userIdField, type RoomsApiDeps } from './rooms.ts';
 
@@ -14,6 +14,15 @@ const joinSchema = z.object({
   third_party_signed: z.record(z.string(), z.unknown()).optional(),
 });
 const reasonSchema = z.object({ reason: z.string().optional() });
+/** `via` (repeatable), and the deprecated `server_name` that older clients still send. */
+const oneOrMany = z.union([z.string(), z.array(z.string())]).optional();
+const viaQuery = z.object({ via: oneOrMany, server_name: oneOrMany });
+
+/** Servers to join or knock through, when this server is not in the room. */
+function viaServers(query: unknown): string[] {
+  const q = parseQuery(viaQuery, query);
+  return [...new Set([q.via ?? [], q.server_name ?? []].flat())];
+}
 const targetSchema = z.object({ user_id: z.string(), reason: z.string().optional() });
 const inviteSchema = z.object({
   user_id: z.string().optional(),
@@ -30,7 +39,7 @@ export function register(r: ApiRouter, deps: RoomsApiDeps): void {
     deps.auth,
     async (req, res) => {
       const body = parseBody(joinSchema, req.body ?? {});
-      const { roomId } = await m.join(requester(req).userId, param(req, 'roomIdOrAlias'), body.reason);
+      const { roomId } = await m.join(requester(req).userId, param(req, 'roomIdOrAlias'), body.reason, viaServers(req.query));
       res.json({ room_id: roomId });
     },
   ]);
@@ -48,7 +57,7 @@ export function register(r: ApiRouter, deps: RoomsApiDeps): void {
     deps.auth,
     async (req, res) => {
       const body = parseBody(reasonSchema, req.body ?? {});
-      const { roomId } = await m.knock(requester(req).userId, param(req, 'roomIdOrAlias'), body.reason);
+      const { roomId } = await m.knock(requester(req).userId, param(req, 'roomIdOrAlias'), body.reason, viaServers(req.query));
       res.json({ room_id: roomId });
     },
   ], { versions: ['v3'] });

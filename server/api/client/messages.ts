@@ -67,7 +67,7 @@ export function register(r: ApiRouter, deps: RoomsApiDeps): void {
 
   r.client('GET', '/rooms/:roomId/messages', [
     deps.auth,
-    (req, res) => {
+    async (req, res) => {
       const q = parseQuery(messagesQuery, req.query);
       const filter = parseFilterParam(q.filter);
       const limit = Math.min(q.limit ?? filter?.limit ?? 10, 1000);
@@ -75,7 +75,7 @@ export function register(r: ApiRouter, deps: RoomsApiDeps): void {
       const dir = q.dir ?? 'f';
       let out;
       try {
-        out = rooms.timeline.messages(viewerOf(req), roomIdParam(req), { from: q.from, to: q.to, dir, limit, filter });
+        out = await rooms.timeline.paginate(viewerOf(req), roomIdParam(req), { from: q.from, to: q.to, dir, limit, filter });
       } catch (e) {
         if (e instanceof MatrixError && e.errcode === 'M_INVALID_PARAM') throw new MatrixError(400, 'M_INVALID_PARAM', 'Invalid from or to token');
         throw e;

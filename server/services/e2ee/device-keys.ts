@@ -2,8 +2,10 @@
  * Device keys, one-time and fallback keys, and the device-list stream (spec: client-server
  * keys.yaml: /keys/upload, /keys/query, /keys/claim, /keys/changes; end-to-end encryption module
  * "Tracking the device list for a user" and "Extensions to /sync"). Implements sync's
- * DeviceListSource. Remote users are not reachable yet: they are reported under `failures`
- * (TODO issue 5: federation /user/keys/query and /user/keys/claim).
+ * DeviceListSource. Keys of users on other servers are asked for over federation
+ * (/user/keys/query, /user/keys/claim) once `useFederation` gave a way to; a server that does not
+ * answer is reported under `failures`. Remote device lists are not cached: a client asks again
+ * when sync names the user in device_lists.changed (an m.device_list_update arrived).
  */
 import { MatrixError, invalidParam } from '../../errors.ts';
 import { verifyJsonSignatures } from '../../core/crypto/signing.ts';
@@ -39,6 +41,16 @@ export interface E2eeDeps {
   bus: Bus;
   onError?: (message: string, err: unknown) => void;
 }
+
+/** Keys of users on another server (server-server user_keys.yaml), answered as that server sent them. */
+export interface RemoteKeys {
+  query(server: string, wanted: Record<string, string[]>, timeoutMs: number): Promise<Record<string, unknown>>;
+  claim(server: string, wanted: Record<string, Record<string, string>>, timeoutMs: number): Promise<Record<string, unknown>>;
+}
+
+/** How long a client waits for other servers (keys.yaml `timeout`: 10 s by default; bounded). */
+const DEFAULT_REMOTE_TIMEOUT_MS = 10_000;
+const remoteTimeout = (ms: number | undefined): number => Math.min(Math.max(ms ?? DEFAULT_REMOTE_TIMEOUT_MS, 1000), 60_000);
 
 export interface DeviceKeysUpload {
   device_keys?: JsonObject;
@@ -82,9 +94,15 @@ export class DeviceListAnnouncer {
 
 export class DeviceKeysService implements DeviceListSource {
   readonly announcer: DeviceListAnnouncer;
+  private remote: RemoteKeys | undefined;
 
   constructor(private readonly deps: E2eeDeps) {
     this.announcer = new DeviceListAnnouncer(deps);
+  }
+
+  /** Called by the federation wiring: remote users' keys are asked for through `remote`. */
+  useFederation(remote: RemoteKeys): void {
+    this.remote = remote;
   }
 
   /** Subscribes to device and membership changes made by other services. */
@@ -154,13 +172,43 @@ export class DeviceKeysService implements DeviceListSource {
 
   // ---- POST /keys/query ----
 
+  /** The client's /keys/query: local users from storage, each other server asked once, in parallel. */
+  async queryWithRemote(viewer: string, wanted: Record<string, string[]>, timeoutMs?: number): Promise<KeysQueryResult> {
+    const out = this.query(viewer, wanted);
+    const remote = this.remote;
+    if (!remote) return out;
+    await Promise.all(
+      Object.entries(byRemoteServer(wanted, this.deps.serverName)).map(async ([server, users]) => {
+        try {
+          const res = await remote.query(server, users, remoteTimeout(timeoutMs));
+          delete out.failures[server];
+          const devices = objectField(res, 'device_keys');
+          for (const userId of Object.keys(users)) {
+            const perDevice: Record<string, JsonObject> = {};
+            for (const [deviceId, keys] of Object.entries(objectField(devices, userId))) {
+              if (isJsonObject(keys) && keys.user_id === userId && keys.device_id === deviceId) perDevice[deviceId] = keys;
+            }
+            out.device_keys[userId] = perDevice;
+            for (const [field, target] of [['master_keys', out.master_keys], ['self_signing_keys', out.self_signing_keys]] as const) {
+              const key = objectField(res, field)[userId];
+              if (isJsonObject(key) && key.user_id === userId) target[userId] = key;
+            }
+          }
+        } catch (e) {
+          out.failures[server] = failure(e);
+        }
+      }),
+    );
+    return out;
+  }
+
+  /** Local users only (remote ones are listed under `failures`); other servers see this too. */
   query(viewer: string, wanted: Record<string, string[]>): KeysQueryResult {
     const out: KeysQueryResult = { device_keys: {}, master_keys: {}, self_signing_keys: {}, user_signing_keys: {}, failures: {} };
     for (const [userId, deviceIds] of Object.entries(wanted)) {
       const server = userIdServerName(userId);
       if (server === undefined) continue;
       if (server !== this.deps.serverName) {
-        // TODO issue 5: ask the remote server (federation POST /user/keys/query).
         out.failures[server] = {};
         continue;
       }
@@ -185,21 +233,44 @@ export class DeviceKeysService implements DeviceListSource {
 
   // ---- POST /keys/claim ----
 
-  async claim(wanted: Record<string, Record<string, string>>): Promise<{ one_time_keys: Record<string, Record<string, Record<string, unknown>>>; failures: Record<string, JsonObject> }> {
+  /** Claims local keys, and (`withRemote`, for clients) other servers' over federation. */
+  async claim(
+    wanted: Record<string, Record<string, string>>,
+    withRemote: { timeoutMs?: number } | false = false,
+  ): Promise<{ one_time_keys: Record<string, Record<string, Record<string, unknown>>>; failures: Record<string, JsonObject> }> {
     const requests: ClaimRequest[] = [];
     const failures: Record<string, JsonObject> = {};
     for (const [userId, devices] of Object.entries(wanted)) {
       const server = userIdServerName(userId);
       if (server === undefined) continue;
       if (server !== this.deps.serverName) {
-        // TODO issue 5: federation POST /user/keys/claim.
         failures[server] = {};
         continue;
       }
       for (const [deviceId, algorithm] of Object.entries(devices)) requests.push({ userId, deviceId, algorithm });
     }
-    const claimed = requests.length > 0 ? await this.deps.store.claimKeys(requests) : [];
     const one_time_keys: Record<string, Record<string, Record<string, unknown>>> = {};
+    const remote = this.remote;
+    const remoteClaims =
+      withRemote && remote
+        ? Object.entries(byRemoteServer(wanted, this.deps.serverName)).map(async ([server, users]) => {
+            try {
+              const res = await remote.claim(server, users, remoteTimeout(withRemote.timeoutMs));
+              delete failures[server];
+              const keys = objectField(res, 'one_time_keys');
+              for (const [userId, devices] of Object.entries(users)) {
+                for (const deviceId of Object.keys(devices)) {
+                  const got = objectField(objectField(keys, userId), deviceId);
+                  if (Object.keys(got).length > 0) ((one_time_keys[userId] ??= {})[deviceId] = got);
+                }
+              }
+            } catch (e) {
+              failures[server] = failure(e);
+            }
+          })
+        : [];
+    const claimed = requests.length > 0 ? await this.deps.store.claimKeys(requests) : [];
+    await Promise.all(remoteClaims);
     for (const c of claimed) {
       const perUser = (one_time_keys[c.userId] ??= {});
       const perDevice = (perUser[c.deviceId] ??= {});
@@ -254,6 +325,32 @@ export class DeviceKeysService implements DeviceListSource {
 }
 
 // ---- helpers ----
+
+/** The requested users of other servers, grouped by server (a server answers only for its own). */
+function byRemoteServer<T>(wanted: Record<string, T>, ourServer: string): Record<string, Record<string, T>> {
+  const out: Record<string, Record<string, T>> = {};
+  for (const [userId, v] of Object.entries(wanted)) {
+    const server = userIdServerName(userId);
+    if (server !== undefined && server !== ourServer) (out[server] ??= {})[userId] = v;
+  }
+  return out;
+}
+
+function isJsonObject(v: unknown): v is JsonObject {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** `obj[field]` if it is an object, else {} (remote answers are untrusted JSON). */
+function objectField(obj: unknown, field: string): Record<string, unknown> {
+  const v = isJsonObject(obj) ? obj[field] : undefined;
+  return isJsonObject(v) ? v : {};
+}
+
+/** A `failures` entry: status and message of a server that did not answer (Synapse's shape). */
+function failure(e: unknown): JsonObject {
+  const status = e instanceof MatrixError ? e.status : undefined;
+  return { ...(typeof status === 'number' ? { status } : {}), message: e instanceof Error ? e.message : String(e) };
+}
 
 /** device_keys must describe the requester's own device and carry its own signature (keys.yaml). */
 function checkDeviceKeys(dk: JsonObject, userId: string, deviceId: string): void {

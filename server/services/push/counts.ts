@@ -2,11 +2,12 @@
  * Push evaluation and unread counts (spec client-server "Push Notifications" → "Server
  * behaviour", "Receiving notifications", "Marking notifications as read"; notifications.yaml).
  *
- * On every persisted event, each local joined member except the sender (plus a local invitee)
- * has their push rules evaluated; notifying results are stored with the event's stream position
- * and thread, then the users' syncs are woken and their pushers poked. The store write runs in
- * memory inside the bus callback, so the count is readable in the same /sync as the event
- * ("MUST appear in the same /sync response as the event itself").
+ * For every event about to be stored, each local joined member except the sender (plus a local
+ * invitee) has their push rules evaluated; the notifying results are written in the event's own
+ * transaction (services/rooms/send-event.ts), with its stream position and thread, so the count
+ * is in the same /sync as the event ("MUST appear in the same /sync response as the event
+ * itself") and a crash cannot keep one without the other. Once the event is durable, the users'
+ * pushers are poked.
  *
  * Counts are "since the read receipt": the unthreaded receipt (the later of m.read and
  * m.read.private) clears everything up to it; a threaded receipt clears its thread further
@@ -17,9 +18,8 @@ import { readPowerLevels, userPowerLevel, type PowerLevels } from '../../core/au
 import { DEFAULT_ROOM_VERSION, getRoomVersion, type RoomVersion } from '../../core/room-versions.ts';
 import { evaluatePushRules, type CompiledRuleset, type PushContext, type PushVerdict } from '../../core/push/evaluate.ts';
 import { stateMapKey, type StoredPdu } from '../../core/events/types.ts';
-import type { PushActionRow, PushStore } from '../../storage/push.ts';
+import type { NewPushAction, PushStore } from '../../storage/push.ts';
 import type { UnreadCountsSource } from '../sync/sources.ts';
-import type { BusEvents } from '../bus.ts';
 
 export interface PushCountsDeps {
   store: PushStore;
@@ -40,14 +40,18 @@ export interface PushCountsDeps {
    * threaded receipt, else the thread root's id.
    */
   readReceiptPosition(userId: string, roomId: string, threadId?: string): number | null;
-  /** sync/notifier.ts notify. */
-  notify(position: number, userIds: Iterable<string>): void;
   /** Pokes the user's pushers (services/push/pushers.ts); optional so counts work without them. */
   onNotified?(userId: string, pdu: StoredPdu, verdict: PushVerdict): void;
   /** The event as the user sees it (for GET /notifications), or undefined when gone/invisible. */
   eventForUser?(userId: string, eventId: string): Record<string, unknown> | undefined;
   now(): number;
   onError?(err: unknown): void;
+}
+
+/** An event's notifying push results, stored with the event; `durable` runs once it is on disk. */
+export interface PreparedPush {
+  actions: NewPushAction[];
+  durable(): void;
 }
 
 export interface Counts {
@@ -73,33 +77,37 @@ function relatesTo(content: unknown): { rel_type?: unknown; event_id?: unknown }
 export class PushCounts implements UnreadCountsSource {
   constructor(private readonly deps: PushCountsDeps) {}
 
-  /** Subscribe to the bus: `bus.on('eventPersisted', (e) => counts.onEventPersisted(e))`. */
-  onEventPersisted(e: BusEvents['eventPersisted']): void {
+  /** PushEvaluator (services/rooms/send-event.ts): the event's notifying results, to be stored
+   * with it, and what to do once it is durable; undefined when nobody is notified. Never throws:
+   * a failed evaluation is reported and the event is sent without notifications. */
+  prepare(pdu: StoredPdu): PreparedPush | undefined {
     try {
-      this.evaluate(e.pdu, e.streamPosition);
+      const { actions, verdicts } = this.evaluate(pdu);
+      if (actions.length === 0) return undefined;
+      return { actions, durable: () => { for (const [userId, verdict] of verdicts) this.deps.onNotified?.(userId, pdu, verdict); } };
     } catch (err) {
       this.deps.onError?.(err);
+      return undefined;
     }
   }
 
-  /** Evaluates one event for its local recipients and stores the notifying results. */
-  evaluate(pdu: StoredPdu, position: number): PushActionRow[] {
-    // Backfilled history (positions ≤ 0) never notifies.
-    if (position <= 0 || pdu.room_id === undefined) return [];
+  /** Evaluates one event's push rules for its local recipients. */
+  private evaluate(pdu: StoredPdu): { actions: NewPushAction[]; verdicts: [string, PushVerdict][] } {
+    const actions: NewPushAction[] = [];
+    const verdicts: [string, PushVerdict][] = [];
+    if (pdu.room_id === undefined) return { actions, verdicts };
     const roomId = pdu.room_id;
     const members = this.deps.rooms.joinedMembers(roomId);
     const recipients = new Set(members.filter((u) => u !== pdu.sender && this.deps.isLocalUser(u)));
     if (pdu.type === 'm.room.member' && pdu.content.membership === 'invite' && typeof pdu.state_key === 'string') {
       if (pdu.state_key !== pdu.sender && this.deps.isLocalUser(pdu.state_key)) recipients.add(pdu.state_key);
     }
-    if (recipients.size === 0) return [];
+    if (recipients.size === 0) return { actions, verdicts };
 
     let pl: PowerLevels | undefined;
     let senderLevel: number | undefined;
     const powerLevels = (): PowerLevels => (pl ??= this.deps.rooms.powerLevels(roomId));
     const memberCount = members.length;
-    const rows: PushActionRow[] = [];
-    const verdicts: [string, PushVerdict][] = [];
     const ts = this.deps.now();
     let threadId: string | undefined;
     for (const userId of recipients) {
@@ -113,28 +121,10 @@ export class PushCounts implements UnreadCountsSource {
       const verdict = evaluatePushRules(this.deps.rules.compiled(userId), pdu, ctx);
       if (!verdict.notify) continue;
       threadId ??= this.threadOf(pdu);
-      rows.push({
-        userId,
-        roomId,
-        eventId: pdu.event_id,
-        position,
-        threadId,
-        notify: true,
-        highlight: verdict.highlight,
-        actions: verdict.actions,
-        ts,
-      });
+      actions.push({ userId, roomId, eventId: pdu.event_id, threadId, notify: true, highlight: verdict.highlight, actions: verdict.actions, ts });
       verdicts.push([userId, verdict]);
     }
-    if (rows.length === 0) return rows;
-    this.deps.store
-      .addPushActions(rows)
-      .then(() => {
-        this.deps.notify(position, rows.map((r) => r.userId));
-        for (const [userId, verdict] of verdicts) this.deps.onNotified?.(userId, pdu, verdict);
-      })
-      .catch((err: unknown) => this.deps.onError?.(err));
-    return rows;
+    return { actions, verdicts };
   }
 
   /** UnreadCountsSource: `notification_count`/`highlight_count` cover the whole room (all threads);
@@ -199,8 +189,6 @@ export class PushCounts implements UnreadCountsSource {
       const rel = relatesTo(content);
       if (!rel || typeof rel.event_id !== 'string') return '';
       if (rel.rel_type === 'm.thread') return rel.event_id;
-      const known = this.deps.store.threadOfEvent(rel.event_id);
-      if (known !== undefined) return known;
       content = this.deps.rooms.eventContent?.(rel.event_id);
     }
     return '';

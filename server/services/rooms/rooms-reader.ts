@@ -74,11 +74,22 @@ export class SqlRoomsReader implements RoomsReader {
 
   private stateIdsAt(roomId: string, at: number): ReadonlyMap<string, string> {
     const group = this.deps.store.stateGroupAt(roomId, at);
-    return group === null ? new Map() : this.deps.store.stateGroupIds(group);
+    if (group !== null) return this.deps.store.stateGroupIds(group);
+    // Before the room's first event here: the state before that event. A room joined over
+    // federation starts with our join, and the state before it is the resident server's.
+    const first = this.deps.store.eventsBetween(roomId, { dir: 'f', after: at, limit: 1 })[0];
+    if (!first) return new Map();
+    const after = this.deps.store.stateGroupIds(first.stateGroup);
+    if (typeof first.pdu.state_key !== 'string') return after;
+    const before = new Map(after);
+    const key = stateMapKey(first.pdu.type, first.pdu.state_key);
+    if (first.replacesState !== null) before.set(key, first.replacesState);
+    else before.delete(key);
+    return before;
   }
 
   private formatState(viewer: Viewer, ids: Iterable<string>): ClientEvent[] {
-    const recs = [...this.deps.store.getEvents([...ids]).values()].sort((a, b) => a.position - b.position);
+    const recs = [...this.deps.store.getEvents([...ids], { outliers: true }).values()].sort((a, b) => a.position - b.position);
     return this.formatter.format(recs, viewer, false);
   }
 
@@ -130,7 +141,7 @@ export class SqlRoomsReader implements RoomsReader {
     const ids = this.stateIdsAt(roomId, upTo);
     const memberIds: string[] = [];
     for (const [k, id] of ids) if (parseStateMapKey(k)[0] === 'm.room.member') memberIds.push(id);
-    const recs = [...this.deps.store.getEvents(memberIds).values()].sort((a, b) => a.position - b.position);
+    const recs = [...this.deps.store.getEvents(memberIds, { outliers: true }).values()].sort((a, b) => a.position - b.position);
     let joined = 0;
     let invited = 0;
     const heroes: string[] = [];

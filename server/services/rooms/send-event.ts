@@ -29,6 +29,7 @@ import type { RoomVersion } from '../../core/room-versions.ts';
 import type { JsonObject, StoredPdu } from '../../core/events/types.ts';
 import { MatrixError, forbidden } from '../../errors.ts';
 import type { PersistEventBatch } from '../../storage/rooms.ts';
+import type { NewPushAction } from '../../storage/push.ts';
 import type { RoomsDeps } from './deps.ts';
 import { RoomCache, type RoomEntry } from './room-cache.ts';
 import { RoomLock } from './room-lock.ts';
@@ -45,6 +46,11 @@ export interface EventInput {
   applyRedaction?: boolean;
   /** Client transaction (user, device, txnId): makes the send idempotent. */
   txn?: { deviceId: string; txnId: string };
+}
+
+/** Evaluates push rules for an event about to be stored (services/push/counts.ts PushCounts). */
+export interface PushEvaluator {
+  prepare(pdu: StoredPdu): { actions: NewPushAction[]; durable(): void } | undefined;
 }
 
 export interface SentEvent {
@@ -70,11 +76,17 @@ export class EventSender {
   readonly cache: RoomCache;
   private readonly now: () => number;
   private readonly random: (n: number) => string;
+  private pushEvaluator: PushEvaluator | undefined;
 
   constructor(private readonly deps: RoomsDeps) {
     this.cache = new RoomCache(deps.store);
     this.now = deps.now ?? Date.now;
     this.random = deps.randomString ?? defaultRandomString;
+  }
+
+  /** Push rules are evaluated by the push service, which is built after the rooms services. */
+  setPushEvaluator(evaluator: PushEvaluator): void {
+    this.pushEvaluator = evaluator;
   }
 
   /** Sends one event: takes the room lock, builds, checks, stores; resolves once announced. */
@@ -233,6 +245,9 @@ export class EventSender {
     const { pdu } = batch;
     // Users to wake: members joined before the event, plus the membership target.
     const concerned = new Set(entry.joined);
+    // Push rules see the room as it is before the event; their results are stored with it.
+    const push = this.pushEvaluator?.prepare(pdu);
+    if (push) batch.pushActions = push.actions;
     let written;
     try {
       written = this.deps.store.persistEvent(batch);
@@ -245,7 +260,10 @@ export class EventSender {
     for (const u of entry.joined) concerned.add(u);
     const position = written.result.position;
     const done = written.durable.then(
-      () => this.announce(pdu, position, entry.version, concerned),
+      () => {
+        this.announce(pdu, position, entry.version, concerned);
+        push?.durable();
+      },
       (e: unknown) => {
         this.cache.invalidate(entry.roomId);
         throw e;

@@ -53,7 +53,7 @@ export class StateService {
   }
 
   private records(ids: Iterable<string>): EventRecord[] {
-    const map = this.deps.store.getEvents([...ids]);
+    const map = this.deps.store.getEvents([...ids], { outliers: true });
     return [...map.values()].sort((a, b) => a.position - b.position);
   }
 
@@ -63,7 +63,7 @@ export class StateService {
 
   getStateEvent(viewer: Viewer, roomId: string, type: string, stateKey: string): ClientEvent {
     const id = this.stateIds(viewer, roomId).get(stateMapKey(type, stateKey));
-    const rec = id ? this.deps.store.getEvent(id) : undefined;
+    const rec = id ? this.deps.store.getEvents([id], { outliers: true }).get(id) : undefined;
     if (!rec) throw notFound('Event not found');
     return this.formatter.formatOne(rec, viewer, false);
   }

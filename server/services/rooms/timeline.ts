@@ -64,6 +64,10 @@ export function scanEvents(
   }
 }
 
+/** Fetches a room's history older than any event held here from other servers (wired by the
+ * federation part: services/federation/backfill.ts); resolves to whether any was stored. */
+export type HistoryBackfill = (roomId: string, limit: number) => Promise<boolean>;
+
 export interface MessagesQuery {
   from?: string;
   to?: string;
@@ -73,6 +77,8 @@ export interface MessagesQuery {
 }
 
 export class TimelineService {
+  private backfill: HistoryBackfill | undefined;
+
   constructor(
     private readonly deps: RoomsDeps,
     private readonly sender: EventSender,
@@ -129,6 +135,19 @@ export class TimelineService {
     };
   }
 
+  /** Wired by the federation part; without it pagination ends at the oldest event held here. */
+  useBackfill(backfill: HistoryBackfill): void {
+    this.backfill = backfill;
+  }
+
+  /** message_pagination: `messages`, and when a backwards page reaches the oldest event held
+   * here, one backfill round (bounded in time, never failing the request), then the page again. */
+  async paginate(viewer: Viewer, roomId: string, q: MessagesQuery): Promise<ReturnType<TimelineService['messages']>> {
+    const page = this.messages(viewer, roomId, q);
+    if (q.dir !== 'b' || q.to !== undefined || page.end !== undefined || !this.backfill) return page;
+    return (await this.backfill(roomId, q.limit)) ? this.messages(viewer, roomId, q) : page;
+  }
+
   messages(viewer: Viewer, roomId: string, q: MessagesQuery): { chunk: ClientEvent[]; start: string; end?: string; state?: ClientEvent[] } {
     const bound = this.upperBound(viewer, roomId);
     const accept = this.acceptor(viewer, roomId, q.filter);
@@ -164,7 +183,7 @@ export class TimelineService {
     const ids = [...new Set(events.map((e) => e.pdu.sender))]
       .map((u) => state.get(stateMapKey('m.room.member', u)))
       .filter((id): id is string => id !== undefined);
-    const recs = [...this.deps.store.getEvents(ids).values()].sort((a, b) => a.position - b.position);
+    const recs = [...this.deps.store.getEvents(ids, { outliers: true }).values()].sort((a, b) => a.position - b.position);
     return this.formatter.format(recs, viewer, false);
   }
 
@@ -201,7 +220,7 @@ export class TimelineService {
     } else {
       const group = this.deps.store.stateGroupAt(roomId, endPos);
       const ids = group === null ? [] : [...this.deps.store.stateGroupIds(group).values()];
-      state = this.formatter.format([...this.deps.store.getEvents(ids).values()].sort((a, b) => a.position - b.position), viewer, false);
+      state = this.formatter.format([...this.deps.store.getEvents(ids, { outliers: true }).values()].sort((a, b) => a.position - b.position), viewer, false);
     }
     return {
       event: this.formatter.formatOne(target, viewer),

@@ -8,8 +8,10 @@
  *  4. invited, and the viewer's membership was invite → visible.
  *  5. Otherwise hidden.
  * The viewer always sees their own membership events (an invite, kick or ban must reach them).
- * Default visibility without a state event is `shared`.
+ * Default visibility without a state event is `shared`. Backfilled history (positions ≤ 0) may
+ * predate every history_visibility event of the timeline here, so its own state decides.
  */
+import { stateMapKey } from '../../core/events/types.ts';
 import type { EventRecord, MembershipChange, RoomsStore } from '../../storage/rooms.ts';
 
 export type HistoryVisibility = 'world_readable' | 'shared' | 'invited' | 'joined';
@@ -71,10 +73,18 @@ export class VisibilityChecker {
     return t.length > 0 ? t[t.length - 1]!.value : 'shared';
   }
 
-  canSee(rec: Pick<EventRecord, 'position' | 'pdu'>): boolean {
+  /** Visibility in a state group (unknown event: the strictest that still shows joined members). */
+  private visibilityIn(group: number): HistoryVisibility {
+    const id = this.store.stateGroupIds(group).get(stateMapKey('m.room.history_visibility', ''));
+    if (id === undefined) return 'shared';
+    const e = this.store.getDagEvent(id);
+    return e ? asVisibility(e.pdu.content.history_visibility) : 'joined';
+  }
+
+  canSee(rec: Pick<EventRecord, 'position' | 'pdu'> & { stateGroup?: number }): boolean {
     const { pdu, position } = rec;
     if (pdu.type === 'm.room.member' && pdu.state_key === this.userId) return true;
-    const hv = this.visibilityAt(position);
+    const hv = position <= 0 && rec.stateGroup !== undefined ? this.visibilityIn(rec.stateGroup) : this.visibilityAt(position);
     if (hv === 'world_readable') return true;
     const m = this.membershipBefore(position);
     if (m === 'join') return true;

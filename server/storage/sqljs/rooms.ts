@@ -10,10 +10,12 @@
  */
 import type { Database, SqlReader, SqlRow, SqlWriter } from '../storage.ts';
 import { allocateStreamPosition } from '../stream.ts';
+import { insertPushActions } from './push.ts';
 import { parseStateMapKey, stateMapKey, type StoredPdu } from '../../core/events/types.ts';
 import type {
   AsideEvent,
   AsideKind,
+  BackfilledEvent,
   DagEventRecord,
   EventRecord,
   MemberRecord,
@@ -179,6 +181,7 @@ export class SqlJsRoomsStore implements RoomsStore {
         [pdu.event_id, roomId, batch.relation.relatesTo, batch.relation.relType, pdu.type, pdu.sender, position],
       );
     }
+    if (batch.pushActions) insertPushActions(w, batch.pushActions, position);
     if (batch.redacts !== undefined) {
       w.run('INSERT INTO redactions (redaction_id, redacts) VALUES (?, ?) ON CONFLICT (redaction_id) DO NOTHING', [pdu.event_id, batch.redacts]);
       w.run('UPDATE events SET redacted_by = ? WHERE event_id = ? AND redacted_by IS NULL', [pdu.event_id, batch.redacts]);
@@ -409,15 +412,30 @@ export class SqlJsRoomsStore implements RoomsStore {
     return row ? this.toRecord(row) : undefined;
   }
 
-  getEvents(eventIds: readonly string[]): Map<string, EventRecord> {
+  getEvents(eventIds: readonly string[], opts: { outliers?: boolean } = {}): Map<string, EventRecord> {
     const out = new Map<string, EventRecord>();
     const unique = [...new Set(eventIds)];
-    this.db.read((r) => {
-      for (let i = 0; i < unique.length; i += 200) {
-        const chunk = unique.slice(i, i + 200);
-        const rows = r.all(`SELECT ${EVENT_COLUMNS} FROM events WHERE event_id IN (${chunk.map(() => '?').join(',')})`, chunk);
-        for (const row of rows) out.set(String(row.event_id), this.toRecord(row));
+    const inChunks = (r: SqlReader, ids: string[], sql: (marks: string) => string, each: (row: SqlRow) => void): void => {
+      for (let i = 0; i < ids.length; i += 200) {
+        const chunk = ids.slice(i, i + 200);
+        for (const row of r.all(sql(chunk.map(() => '?').join(',')), chunk)) each(row);
       }
+    };
+    this.db.read((r) => {
+      inChunks(r, unique, (m) => `SELECT ${EVENT_COLUMNS} FROM events WHERE event_id IN (${m})`, (row) => out.set(String(row.event_id), this.toRecord(row)));
+      if (!opts.outliers || out.size === unique.length) return;
+      const rest = unique.filter((id) => !out.has(id));
+      inChunks(r, rest, (m) => `SELECT event_id, room_id, state_group, json FROM events_aside WHERE kind <> 'rejected' AND event_id IN (${m})`, (row) => {
+        const id = String(row.event_id);
+        out.set(id, {
+          pdu: this.pdus.get(id) ?? this.parsePdu(id, String(row.json)),
+          roomId: String(row.room_id),
+          position: 0,
+          stateGroup: row.state_group === null ? 0 : Number(row.state_group),
+          replacesState: null,
+          redactedBy: null,
+        });
+      });
     });
     return out;
   }
@@ -506,6 +524,56 @@ export class SqlJsRoomsStore implements RoomsStore {
       this.groups = new Lru(GROUP_CACHE_SIZE);
       durable.catch(() => undefined);
       throw new Error('the aside write was not applied');
+    }
+    return { result: undefined, durable };
+  }
+
+  persistBackfill(roomId: string, events: readonly BackfilledEvent[], aside: readonly AsideEvent[]): OrderedWrite<void> {
+    let applied = false;
+    const durable = this.db.write((w) => {
+      this.applyAside(w, roomId, aside);
+      // Positions are global and unique: the batch goes below the lowest one stored, and below 0
+      // (backfilled history is negative), oldest lowest.
+      const low = w.get('SELECT MIN(stream_pos) AS p FROM events');
+      let position = Math.min(low?.p === null || low?.p === undefined ? 0 : Number(low.p), 0) - events.length;
+      let prevGroup: number | null = null;
+      for (const { pdu, stateBefore, relation } of events) {
+        const id = pdu.event_id;
+        if (w.get('SELECT 1 AS x FROM events WHERE event_id = ?', [id])) continue;
+        const before: number = this.groupFromMap(w, roomId, prevGroup, stateBefore).group;
+        let group: number = before;
+        let replacesState: string | null = null;
+        if (typeof pdu.state_key === 'string') {
+          replacesState = stateBefore.get(stateMapKey(pdu.type, pdu.state_key)) ?? null;
+          group = this.newStateGroup(w, roomId, before, pdu.type, pdu.state_key, id).group;
+          const membership = pdu.content.membership;
+          if (pdu.type === 'm.room.member' && typeof membership === 'string') {
+            w.run('INSERT INTO membership_history (user_id, room_id, stream_pos, membership, event_id) VALUES (?, ?, ?, ?, ?)', [
+              pdu.state_key, roomId, position, membership, id,
+            ]);
+          }
+        }
+        w.run('DELETE FROM events_aside WHERE event_id = ?', [id]);
+        w.run(
+          'INSERT INTO events (event_id, room_id, stream_pos, depth, type, state_key, sender, origin_server_ts, state_group, replaces_state, redacted_by, json) ' +
+            'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)',
+          [id, roomId, position, pdu.depth, pdu.type, pdu.state_key ?? null, pdu.sender, pdu.origin_server_ts, group, replacesState, JSON.stringify(withoutUnsigned(pdu))],
+        );
+        if (relation) {
+          w.run(
+            'INSERT INTO event_relations (event_id, room_id, relates_to, rel_type, type, sender, stream_pos) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING',
+            [id, roomId, relation.relatesTo, relation.relType, pdu.type, pdu.sender, position],
+          );
+        }
+        prevGroup = group;
+        position++;
+      }
+      applied = true;
+    });
+    if (!applied) {
+      this.groups = new Lru(GROUP_CACHE_SIZE);
+      durable.catch(() => undefined);
+      throw new Error('the backfill write was not applied');
     }
     return { result: undefined, durable };
   }

@@ -22,7 +22,8 @@
  *
  * Network fetches (steps 4–5) run before the room lock is taken; the checks and the write run
  * under it, so local sends and remote events never interleave within a room. Events fetched for
- * their own sake (auth chains, state) go through steps 1–4 and are stored as outliers.
+ * their own sake (auth chains, state) go through steps 1–4 and are stored as outliers; backfilled
+ * history (../backfill.ts) goes through 1–5 with the same methods, never 6–7.
  */
 import type { RoomVersion } from '../../../core/room-versions.ts';
 import { checkPduFormat } from '../../../core/events/format.ts';
@@ -208,7 +209,7 @@ export class IncomingPdus {
   // ---- network: filling gaps before the lock ----------------------------------------------------
 
   /** Step 4's prerequisite: unknown auth events come from the origin's /event_auth. */
-  private async fetchMissingAuthEvents(origin: string, version: RoomVersion, pdu: StoredPdu): Promise<void> {
+  async fetchMissingAuthEvents(origin: string, version: RoomVersion, pdu: StoredPdu): Promise<void> {
     const ids = referencedEventIds(pdu.auth_events);
     if (version.roomIdFromCreateEvent) ids.push(createEventIdFromRoomId(pdu.room_id!));
     const known = this.deps.store.getDagEvents(ids);
@@ -245,11 +246,16 @@ export class IncomingPdus {
    * the state after each such prev event.
    */
   private async fetchPrevStates(origin: string, version: RoomVersion, pdu: StoredPdu): Promise<Map<string, Map<string, string>>> {
-    const out = new Map<string, Map<string, string>>();
-    const roomId = pdu.room_id!;
     const prevIds = referencedEventIds(pdu.prev_events);
     const known = this.deps.store.getDagEvents(prevIds);
     const gaps = prevIds.filter((id) => { const k = known.get(id); return !k || k.stateGroup === null; });
+    return this.fetchStatesAfter(origin, version, pdu.room_id!, gaps);
+  }
+
+  /** The state after each of `gaps` (events whose state is not stored here) from the origin's
+   * /state_ids, unknown events fetched and stored as outliers (the gap events themselves too). */
+  async fetchStatesAfter(origin: string, version: RoomVersion, roomId: string, gaps: readonly string[]): Promise<Map<string, Map<string, string>>> {
+    const out = new Map<string, Map<string, string>>();
     if (gaps.length === 0) return out;
     const remote = this.deps.remote;
     if (!remote) throw new Error('prev events are missing and no remote is configured');
@@ -285,14 +291,75 @@ export class IncomingPdus {
     verified: VerifiedPdu,
     fetchedStates: ReadonlyMap<string, ReadonlyMap<string, string>>,
   ): { outcome: PduOutcome; durable?: Promise<void> } {
-    const { pdu, keys } = verified;
+    const { pdu } = verified;
     const { store, sender } = this.deps;
     const roomId = pdu.room_id!;
     const eventId = pdu.event_id;
     const entry = sender.cache.get(roomId);
     if (!entry) return { outcome: { status: 'dropped', eventId, reason: 'unknown room' } };
-    const settled = settledOutcome(store.getDagEvent(eventId));
+    const stored = store.getDagEvent(eventId);
+    const settled = settledOutcome(stored);
     if (settled) return { outcome: settled };
+    const checked = this.checkAuthAndStateBefore(version, roomId, verified, fetchedStates, entry);
+    if (!checked.ok) {
+      if (checked.dropped) return { outcome: { status: 'dropped', eventId, reason: checked.reason } };
+      return this.reject(roomId, pdu, checked.reason, checked.stateBefore, entry.stateGroup);
+    }
+    const { stateBefore, stateBeforeEvents, singleGroup, lookup, authOptions } = checked;
+    const prevIds = [...new Set(referencedEventIds(pdu.prev_events))];
+
+    // 6. Current state, else soft-fail.
+    const extremityIds = entry.extremities.map((e) => e.event_id);
+    const onTip = prevIds.length === extremityIds.length && extremityIds.every((id) => prevIds.includes(id));
+    if (!onTip) {
+      const currentIds = new Map([...entry.state].map(([k, e]) => [k, e.event_id] as const));
+      const current = resolveState(version, [currentIds, stateBefore], lookup, undefined, { authOptions });
+      const verdict = checkEventAuth(version, pdu, eventsOf(current, lookup), authOptions);
+      if (!verdict.allowed) {
+        const reason = `current state: ${verdict.reason}`;
+        const aside: AsideEvent = { pdu, kind: 'soft_failed', reason, stateGroupBefore: singleGroup ?? entry.stateGroup };
+        if (singleGroup === undefined) aside.stateBefore = stateBefore;
+        const written = store.persistAside(roomId, [aside]);
+        this.deps.log?.('info', 'soft-failed a remote event', { eventId, reason });
+        return { outcome: { status: 'soft_failed', eventId, reason }, durable: written.durable };
+      }
+    }
+
+    // 7. Accept: timeline, extremities, current state.
+    const extremities = [...entry.extremities.filter((e) => !prevIds.includes(e.event_id)), pdu];
+    const batch: PersistEventBatch = { roomId, pdu, stateGroupBefore: singleGroup ?? entry.stateGroup, forwardExtremities: extremities.map((e) => e.event_id) };
+    if (stored?.kind === 'outlier') batch.replacesOutlier = true;
+    const linear = extremities.length === 1 && singleGroup !== undefined && singleGroup === entry.stateGroup;
+    if (!linear) {
+      if (singleGroup === undefined) batch.stateBefore = stateBefore;
+      else batch.stateBefore = store.stateGroupIds(singleGroup);
+      batch.currentState = this.currentStateAfter(version, pdu, stateBefore, extremities, lookup, authOptions);
+    }
+    const relation = relationOf(pdu.content);
+    if (relation) batch.relation = relation;
+    const redacts = this.redactionToApply(version, pdu, stateBeforeEvents);
+    if (redacts !== undefined) batch.redacts = redacts;
+    const sent = sender.persistRemoteLocked(entry, batch, extremities);
+    return { outcome: { status: 'accepted', eventId, position: sent.position }, durable: sent.done };
+  }
+
+  /**
+   * Checks 4–5, shared by live PDUs and backfilled history: the event against its auth events,
+   * then against the state before it (its prev events' states, resolved; `fetchedStates` stands
+   * for prev events whose state is not stored). `tip`: the room's current state group and its
+   * events, reused when the event sits on it.
+   */
+  checkAuthAndStateBefore(
+    version: RoomVersion,
+    roomId: string,
+    verified: VerifiedPdu,
+    fetchedStates: ReadonlyMap<string, ReadonlyMap<string, string>>,
+    tip?: { stateGroup: number; state: ReadonlyMap<string, StoredPdu> },
+  ):
+    | { ok: true; stateBefore: Map<string, string>; stateBeforeEvents: ReadonlyMap<string, StoredPdu>; singleGroup?: number; lookup: EventLookup; authOptions: AuthOptions }
+    | { ok: false; dropped?: true; reason: string; stateBefore?: Map<string, string> } {
+    const { pdu, keys } = verified;
+    const { store } = this.deps;
     const records = new Map<string, DagEventRecord | undefined>();
     const dag = (id: string): DagEventRecord | undefined => {
       if (!records.has(id)) records.set(id, store.getDagEvent(id));
@@ -318,7 +385,7 @@ export class IncomingPdus {
       ...authOptions,
       isRejected: (id) => lookup.isRejected!(id),
     });
-    if (!authVerdict.allowed) return this.reject(roomId, pdu, `auth events: ${authVerdict.reason}`);
+    if (!authVerdict.allowed) return { ok: false, reason: `auth events: ${authVerdict.reason}` };
 
     // 5. State before the event: the prev events' states, resolved.
     const prevIds = [...new Set(referencedEventIds(pdu.prev_events))];
@@ -331,50 +398,17 @@ export class IncomingPdus {
         continue;
       }
       const rec = dag(id);
-      if (!rec || rec.stateGroup === null) return { outcome: { status: 'dropped', eventId, reason: `no state for prev event ${id}` } };
+      if (!rec || rec.stateGroup === null) return { ok: false, dropped: true, reason: `no state for prev event ${id}` };
       const after = store.stateGroupIds(rec.stateGroup);
       stateSets.push(after);
       if (prevIds.length === 1 && rec.kind !== 'rejected') singleGroup = rec.stateGroup;
     }
     const stateBefore = resolveState(version, stateSets, lookup, undefined, { authOptions });
     // On the tip the state before is the current state, which the room cache holds as events.
-    const stateBeforeEvents = singleGroup !== undefined && singleGroup === entry.stateGroup ? entry.state : eventsOf(stateBefore, lookup);
+    const stateBeforeEvents = tip && singleGroup !== undefined && singleGroup === tip.stateGroup ? tip.state : eventsOf(stateBefore, lookup);
     const beforeVerdict = checkEventAuth(version, pdu, stateBeforeEvents, authOptions);
-    if (!beforeVerdict.allowed) return this.reject(roomId, pdu, `state before: ${beforeVerdict.reason}`, stateBefore, entry.stateGroup);
-
-    // 6. Current state, else soft-fail.
-    const extremityIds = entry.extremities.map((e) => e.event_id);
-    const onTip = prevIds.length === extremityIds.length && extremityIds.every((id) => prevIds.includes(id));
-    if (!onTip) {
-      const currentIds = new Map([...entry.state].map(([k, e]) => [k, e.event_id] as const));
-      const current = resolveState(version, [currentIds, stateBefore], lookup, undefined, { authOptions });
-      const verdict = checkEventAuth(version, pdu, eventsOf(current, lookup), authOptions);
-      if (!verdict.allowed) {
-        const reason = `current state: ${verdict.reason}`;
-        const aside: AsideEvent = { pdu, kind: 'soft_failed', reason, stateGroupBefore: singleGroup ?? entry.stateGroup };
-        if (singleGroup === undefined) aside.stateBefore = stateBefore;
-        const written = store.persistAside(roomId, [aside]);
-        this.deps.log?.('info', 'soft-failed a remote event', { eventId, reason });
-        return { outcome: { status: 'soft_failed', eventId, reason }, durable: written.durable };
-      }
-    }
-
-    // 7. Accept: timeline, extremities, current state.
-    const extremities = [...entry.extremities.filter((e) => !prevIds.includes(e.event_id)), pdu];
-    const batch: PersistEventBatch = { roomId, pdu, stateGroupBefore: singleGroup ?? entry.stateGroup, forwardExtremities: extremities.map((e) => e.event_id) };
-    if (dag(eventId)?.kind === 'outlier') batch.replacesOutlier = true;
-    const linear = extremities.length === 1 && singleGroup !== undefined && singleGroup === entry.stateGroup;
-    if (!linear) {
-      if (singleGroup === undefined) batch.stateBefore = stateBefore;
-      else batch.stateBefore = store.stateGroupIds(singleGroup);
-      batch.currentState = this.currentStateAfter(version, pdu, stateBefore, extremities, lookup, authOptions);
-    }
-    const relation = relationOf(pdu.content);
-    if (relation) batch.relation = relation;
-    const redacts = this.redactionToApply(version, pdu, stateBeforeEvents);
-    if (redacts !== undefined) batch.redacts = redacts;
-    const sent = sender.persistRemoteLocked(entry, batch, extremities);
-    return { outcome: { status: 'accepted', eventId, position: sent.position }, durable: sent.done };
+    if (!beforeVerdict.allowed) return { ok: false, reason: `state before: ${beforeVerdict.reason}`, stateBefore };
+    return { ok: true, stateBefore, stateBeforeEvents, singleGroup, lookup, authOptions };
   }
 
   /** The room's state across the new forward extremities (the event's own state if it is the only one). */

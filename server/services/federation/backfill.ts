@@ -1,0 +1,201 @@
+/**
+ * Client-driven backfill (spec: server-server "Backfilling and retrieving missing events",
+ * backfill.yaml; client-server message_pagination.yaml). When a local user paginates /messages
+ * back past the oldest event held here of a room joined over federation, one round fetches older
+ * history from a resident server:
+ *
+ *  1. Backward extremities: prev events of the room's oldest timeline events that are unknown or
+ *     only outliers (none: the timeline starts at the create event, nothing to fetch).
+ *  2. GET /backfill from the servers of joined members (most members first) until one answers,
+ *     all within one deadline; a server down or slow only means the page stays as it is.
+ *  3. Checks 1–4 on every event as the receiver makes them (IncomingPdus.storeOutliers: stored as
+ *     outliers, or as rejected), unknown auth events fetched with /event_auth.
+ *  4. Oldest first, check 5 (IncomingPdus.checkAuthAndStateBefore): prev events within the batch
+ *     give their state from memory, others from /state_ids (a bounded number). There is no
+ *     soft-fail check: history is not measured against the present (Synapse's backfilled events).
+ *  5. One write (RoomsStore.persistBackfill): accepted events at negative positions in that order,
+ *     before the room's timeline; rejected ones aside. Nothing is announced: history reaches
+ *     neither sync, push nor other servers. History visibility applies when clients read it.
+ */
+import { createEventIdFromRoomId } from '../../core/events/event-id.ts';
+import { referencedEventIds, stateMapKey } from '../../core/events/types.ts';
+import { userIdServerName } from '../../core/ids.ts';
+import type { RoomVersion } from '../../core/room-versions.ts';
+import type { AsideEvent, BackfilledEvent, RoomsStore } from '../../storage/rooms.ts';
+import { relationOf, type EventSender } from '../rooms/send-event.ts';
+import type { IncomingPdus, VerifiedPdu } from './receiver/incoming-pdu.ts';
+import { isObject, topologicalOrder } from './receiver/missing-events.ts';
+
+/** Longest a /messages request waits for a backfill round (Synapse bounds it similarly). */
+export const BACKFILL_TIMEOUT_MS = 5_000;
+/** Events asked for per round (the remote caps it at 100). */
+const MIN_BACKFILL = 20;
+const MAX_BACKFILL = 100;
+/** Oldest timeline events whose prev events are looked at for backward extremities. */
+const OLDEST_SCANNED = 10;
+/** /state_ids and /event_auth requests one round may make for events at its edges. */
+const MAX_GAP_FETCHES = 5;
+
+export interface BackfillDeps {
+  serverName: string;
+  store: RoomsStore;
+  sender: EventSender;
+  pdus: IncomingPdus;
+  /** GET /_matrix/federation/v1/backfill/{roomId}?v&limit on `destination`. */
+  fetch(destination: string, roomId: string, from: readonly string[], limit: number, timeoutMs: number): Promise<{ pdus?: unknown }>;
+  now?: () => number;
+  timeoutMs?: number;
+  log?: (level: 'info' | 'warn', msg: string, fields?: Record<string, unknown>) => void;
+}
+
+export class FederationBackfill {
+  private readonly now: () => number;
+  private readonly inflight = new Map<string, Promise<boolean>>();
+
+  constructor(private readonly deps: BackfillDeps) {
+    this.now = deps.now ?? Date.now;
+  }
+
+  /** One backfill round for the room (shared by concurrent callers); resolves within the
+   * timeout to whether any history was stored, never rejects. */
+  backfill(roomId: string, limit: number): Promise<boolean> {
+    let round = this.inflight.get(roomId);
+    if (!round) {
+      round = this.round(roomId, limit)
+        .catch((e: unknown) => {
+          this.deps.log?.('warn', 'backfill failed', { roomId, error: String(e) });
+          return false;
+        })
+        .finally(() => this.inflight.delete(roomId));
+      this.inflight.set(roomId, round);
+    }
+    const timeoutMs = this.deps.timeoutMs ?? BACKFILL_TIMEOUT_MS;
+    let timer: NodeJS.Timeout | undefined;
+    // A round still running at the timeout goes on; what it stores serves the next page.
+    const timeout = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
+    return Promise.race([round, timeout]).finally(() => clearTimeout(timer));
+  }
+
+  /** Step 1: prev events of the oldest timeline events that we lack, or hold only as outliers. */
+  backwardExtremities(roomId: string): string[] {
+    const oldest = this.deps.store.eventsBetween(roomId, { dir: 'f', limit: OLDEST_SCANNED });
+    if (oldest.length === 0 || oldest[0]!.pdu.type === 'm.room.create') return [];
+    const prevs = [...new Set(oldest.flatMap((e) => referencedEventIds(e.pdu.prev_events)))];
+    const known = this.deps.store.getDagEvents(prevs);
+    return prevs.filter((id) => {
+      const k = known.get(id);
+      return !k || k.kind === 'outlier';
+    });
+  }
+
+  private async round(roomId: string, limit: number): Promise<boolean> {
+    const entry = this.deps.sender.cache.get(roomId);
+    if (!entry) return false;
+    const from = this.backwardExtremities(roomId);
+    if (from.length === 0) return false;
+    // Step 2.
+    const deadline = this.now() + (this.deps.timeoutMs ?? BACKFILL_TIMEOUT_MS);
+    const want = Math.min(MAX_BACKFILL, Math.max(MIN_BACKFILL, limit * 2));
+    for (const server of this.residentServers(entry.joined)) {
+      const remaining = deadline - this.now();
+      if (remaining <= 0) break;
+      let raws: unknown[];
+      try {
+        const res = await this.deps.fetch(server, roomId, from, want, remaining);
+        raws = Array.isArray(res?.pdus) ? res.pdus.filter(isObject).slice(0, MAX_BACKFILL) : [];
+      } catch (e) {
+        this.deps.log?.('info', 'backfill request failed', { roomId, server, error: String(e) });
+        continue;
+      }
+      if ((await this.ingest(server, entry.version, roomId, raws)) > 0) return true;
+      this.deps.log?.('info', 'backfill got nothing usable', { roomId, server, received: raws.length });
+    }
+    return false;
+  }
+
+  /** Servers of the room's joined members, ours excluded, the most members first. */
+  private residentServers(joined: Iterable<string>): string[] {
+    const counts = new Map<string, number>();
+    for (const u of joined) {
+      const s = userIdServerName(u);
+      if (s !== undefined && s !== this.deps.serverName) counts.set(s, (counts.get(s) ?? 0) + 1);
+    }
+    return [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([s]) => s);
+  }
+
+  /** Steps 3–5 on what `origin` sent; returns how many events joined the timeline. */
+  private async ingest(origin: string, version: RoomVersion, roomId: string, raws: readonly unknown[]): Promise<number> {
+    const { pdus, store } = this.deps;
+    // Step 3: checks 1–3 here (the PDUs and keys step 5 needs), 1–4 again as outliers are stored.
+    const createId = version.roomIdFromCreateEvent ? createEventIdFromRoomId(roomId) : undefined;
+    const verified = new Map<string, VerifiedPdu & { raw: unknown }>();
+    for (const raw of raws) {
+      const v = await pdus.verify(version, raw);
+      if (v.ok && (v.pdu.room_id === roomId || v.pdu.event_id === createId)) verified.set(v.pdu.event_id, { pdu: v.pdu, keys: v.keys, raw });
+    }
+    const fresh = (): (VerifiedPdu & { raw: unknown })[] => {
+      const known = store.getDagEvents([...verified.keys()]);
+      return [...verified.values()].filter((v) => known.get(v.pdu.event_id)?.kind !== 'timeline');
+    };
+    const known = await pdus.storeOutliers(roomId, version, raws);
+    let gapFetches = 0;
+    for (const v of fresh()) {
+      if (known.has(v.pdu.event_id) || gapFetches >= MAX_GAP_FETCHES) continue;
+      gapFetches++;
+      try {
+        await pdus.fetchMissingAuthEvents(origin, version, v.pdu);
+        await pdus.storeOutliers(roomId, version, [v.raw]);
+      } catch (e) {
+        this.deps.log?.('info', 'backfill: auth events unavailable', { eventId: v.pdu.event_id, error: String(e) });
+      }
+    }
+
+    // Step 4, oldest first.
+    const candidates = fresh();
+    const stored = store.getDagEvents(candidates.map((v) => v.pdu.event_id));
+    const statesAfter = new Map<string, Map<string, string>>();
+    const accepted: BackfilledEvent[] = [];
+    const rejected: AsideEvent[] = [];
+    for (const pdu of topologicalOrder(candidates.map((c) => c.pdu))) {
+      const v = verified.get(pdu.event_id)!;
+      if (stored.get(pdu.event_id)?.kind !== 'outlier') continue; // rejected, soft-failed, or lacking auth events
+      const prevIds = [...new Set(referencedEventIds(pdu.prev_events))];
+      const prevRecs = store.getDagEvents(prevIds);
+      const states = new Map<string, ReadonlyMap<string, string>>();
+      const gaps: string[] = [];
+      for (const id of prevIds) {
+        const inBatch = statesAfter.get(id);
+        if (inBatch) states.set(id, inBatch);
+        else if ((prevRecs.get(id)?.stateGroup ?? null) === null) gaps.push(id);
+      }
+      if (gaps.length > 0) {
+        if (gapFetches + gaps.length > MAX_GAP_FETCHES) continue;
+        gapFetches += gaps.length;
+        try {
+          for (const [id, s] of await pdus.fetchStatesAfter(origin, version, roomId, gaps)) states.set(id, s);
+        } catch (e) {
+          this.deps.log?.('info', 'backfill: state unavailable', { eventId: pdu.event_id, error: String(e) });
+          continue;
+        }
+      }
+      const checked = pdus.checkAuthAndStateBefore(version, roomId, v, states);
+      if (!checked.ok) {
+        if (checked.dropped) continue;
+        rejected.push({ pdu, kind: 'rejected', reason: checked.reason, stateGroupBefore: null, ...(checked.stateBefore ? { stateBefore: checked.stateBefore } : {}) });
+        if (checked.stateBefore) statesAfter.set(pdu.event_id, checked.stateBefore);
+        continue;
+      }
+      const after = new Map(checked.stateBefore);
+      if (typeof pdu.state_key === 'string') after.set(stateMapKey(pdu.type, pdu.state_key), pdu.event_id);
+      statesAfter.set(pdu.event_id, after);
+      const relation = relationOf(pdu.content);
+      accepted.push({ pdu, stateBefore: checked.stateBefore, ...(relation ? { relation } : {}) });
+    }
+
+    // Step 5.
+    if (accepted.length === 0 && rejected.length === 0) return 0;
+    await store.persistBackfill(roomId, accepted, rejected).durable;
+    this.deps.log?.('info', 'backfilled history', { roomId, origin, events: accepted.length, rejected: rejected.length });
+    return accepted.length;
+  }
+}
