@@ -66,7 +66,8 @@ export async function createMediaServices(input: MediaServicesInput): Promise<Me
     disk,
     quotas,
     now,
-    fetcher: () => fetcher,
+    // Turning federation off in settings stops remote fetches at once (cached copies still serve).
+    fetcher: () => (settings().federationEnabled ? fetcher : undefined),
     maxBytes: () => settings().maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES,
     log: (level, msg, fields) => log[level](msg, fields),
   });
