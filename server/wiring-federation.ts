@@ -1,7 +1,8 @@
 /**
  * Wiring of the federation transport (part of the composition root): our server keys, other
  * servers' keys, the resolver, the signing HTTP client, the X-Matrix middleware, and the basic
- * inbound endpoints (keys, version, queries, user keys, OpenID, public rooms, well-known).
+ * inbound endpoints (keys, version, queries, user keys, OpenID, public rooms, space hierarchy,
+ * well-known).
  *
  * Other federation parts get the same transport with `await federationTransport(ctx)`: it is
  * built once per homeserver (memoised on the wiring context), whichever part asks first.
@@ -9,7 +10,7 @@
 import type { RequestHandler } from 'express';
 import type { WiringContext, WiringPart } from './wiring.ts';
 import type { Ed25519SigningKey } from './core/crypto/ed25519.ts';
-import { FederationClient, HttpsConnector } from './services/federation/client.ts';
+import { FederationClient, HttpsConnector, fedPath } from './services/federation/client.ts';
 import { KeyFetcher, type TrustedKeyServer } from './services/federation/key-fetcher.ts';
 import { ServerResolver } from './services/federation/resolver.ts';
 import { WellKnownCache } from './services/federation/well-known.ts';
@@ -23,6 +24,7 @@ import * as queryApi from './api/federation/query.ts';
 import * as userKeysApi from './api/federation/user-keys.ts';
 import * as openidApi from './api/federation/openid.ts';
 import * as publicRoomsApi from './api/federation/public-rooms.ts';
+import * as hierarchyApi from './api/federation/hierarchy.ts';
 
 export { federationOrigin, type InboundCheck } from './api/federation/auth.ts';
 export { FederationClient, FederationError, fedPath, type FederationRequestOptions, type FederationOutcome } from './services/federation/client.ts';
@@ -122,6 +124,12 @@ export const federationTransportPart: WiringPart = async (ctx) => {
   const t = await federationTransport(ctx);
   const { settings, serverName } = ctx;
   const fed = t.authMiddleware;
+  // Clients' /hierarchy walks into rooms this server is not in.
+  ctx.hierarchy.useFederation({
+    serverName,
+    request: (server, roomId, suggestedOnly, timeoutMs) =>
+      t.client.request(server, 'GET', fedPath`/_matrix/federation/v1/hierarchy/${roomId}`, { query: { suggested_only: suggestedOnly }, timeoutMs }),
+  });
   // Clients' /keys/query and /keys/claim for users of other servers.
   ctx.deviceKeys.useFederation({
     query: (server, wanted, timeoutMs) => t.client.request(server, 'POST', '/_matrix/federation/v1/user/keys/query', { body: { device_keys: wanted }, timeoutMs }),
@@ -135,6 +143,7 @@ export const federationTransportPart: WiringPart = async (ctx) => {
       userKeysApi.register(r, { fed, serverName, deviceKeys: ctx.deviceKeys, devices: ctx.users.store, streamPosition: () => ctx.notifier.current });
       openidApi.register(r, { openid: ctx.openid });
       publicRoomsApi.register(r, { fed, rooms: ctx.rooms });
+      hierarchyApi.register(r, { fed, hierarchy: ctx.hierarchy });
     },
     close: async () => t.close(),
   };

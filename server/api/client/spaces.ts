@@ -1,7 +1,7 @@
 /**
  * Spaces (spec: client-server space_hierarchy.yaml): GET /_matrix/client/v1/rooms/{roomId}/hierarchy.
  * Query parameters are checked here (limit > 0, max_depth ≥ 0, suggested_only a boolean); the
- * walk is services/rooms/hierarchy.ts.
+ * walk, which asks other servers about rooms this server is not in, is services/rooms/hierarchy.ts.
  */
 import type { RequestHandler } from 'express';
 import { z } from 'zod';
@@ -30,9 +30,9 @@ export function register(r: ApiRouter, deps: SpacesApiDeps): void {
     '/rooms/:roomId/hierarchy',
     [
       deps.auth,
-      (req, res) => {
+      async (req, res) => {
         const q = parseQuery(hierarchyQuery, req.query);
-        const page = deps.hierarchy.getHierarchy(requester(req).userId, String(req.params.roomId), {
+        const page = await deps.hierarchy.getHierarchy(requester(req).userId, String(req.params.roomId), {
           suggestedOnly: q.suggested_only === 'true',
           maxDepth: q.max_depth,
           limit: q.limit,

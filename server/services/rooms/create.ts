@@ -10,15 +10,17 @@
  *  6. initial_state, in order
  *  7. name and topic
  *  8. invites (is_direct on each)
- * All under the new room's lock; auth rejections are 400 M_INVALID_ROOM_STATE.
+ * All under the new room's lock; auth rejections are 400 M_INVALID_ROOM_STATE. Invitees of other
+ * servers are invited afterwards through the membership service (federation /invite: their
+ * server must sign the invite, and is not in the room to receive it otherwise).
  */
 import { getRoomVersion, type RoomVersion } from '../../core/room-versions.ts';
 import type { JsonObject, JsonValue } from '../../core/events/types.ts';
-import { isValidRoomAlias, isValidUserId } from '../../core/ids.ts';
+import { isValidRoomAlias, isValidUserId, userIdServerName } from '../../core/ids.ts';
 import { MatrixError } from '../../errors.ts';
 import type { RoomsDeps } from './deps.ts';
 import { defaultRandomString, type EventSender, type SentEvent } from './send-event.ts';
-import { memberContent } from './membership.ts';
+import { memberContent, type MembershipService } from './membership.ts';
 
 export type Preset = 'private_chat' | 'trusted_private_chat' | 'public_chat';
 
@@ -42,6 +44,8 @@ export class RoomCreator {
   constructor(
     private readonly deps: RoomsDeps,
     private readonly sender: EventSender,
+    /** Invites users of other servers (absent in tests without federation: invited locally). */
+    private readonly membership?: Pick<MembershipService, 'invite'>,
   ) {}
 
   async createRoom(userId: string, req: CreateRoomRequest): Promise<{ roomId: string }> {
@@ -80,7 +84,8 @@ export class RoomCreator {
     // A v12 room id is known only once the create event is built; nobody else can name it before.
     const lockKey = legacyRoomId ?? `create:${++createSeq}`;
 
-    return this.sender.lock.run(lockKey, async () => {
+    const remoteInvitees = this.membership ? invites.filter((u) => u !== userId && userIdServerName(u) !== deps.serverName) : [];
+    const created = await this.sender.lock.run(lockKey, async () => {
       const create = this.sender.createRoomLocked(version, userId, createContent, legacyRoomId);
       const roomId = create.roomId;
       // The alias is claimed before the canonical_alias event names it.
@@ -118,7 +123,7 @@ export class RoomCreator {
       }
       // 8.
       for (const invitee of invites) {
-        if (invitee === userId) continue;
+        if (invitee === userId || remoteInvitees.includes(invitee)) continue;
         const content = memberContent('invite', deps.getProfile(invitee));
         if (req.is_direct) content.is_direct = true;
         last = this.sender.sendLocked({ roomId, sender: userId, type: 'm.room.member', stateKey: invitee, content });
@@ -127,6 +132,9 @@ export class RoomCreator {
       await last.done;
       return { roomId };
     });
+    // After the lock: the federation invite takes the room's lock itself.
+    for (const invitee of remoteInvitees) await this.membership!.invite(userId, created.roomId, invitee, undefined, req.is_direct === true);
+    return created;
   }
 
   private powerLevels(version: RoomVersion, creator: string, preset: Preset, invites: string[], override: JsonObject | undefined): JsonObject {

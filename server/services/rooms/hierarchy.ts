@@ -1,23 +1,31 @@
 /**
- * The space hierarchy over this server's rooms (spec: client-server space_hierarchy.yaml,
- * modules/spaces.md "Discovering rooms within spaces"). Rooms unknown locally are skipped: no
- * federation yet (issue: federated /hierarchy). The walk follows Synapse's:
+ * The space hierarchy (spec: client-server space_hierarchy.yaml, modules/spaces.md "Discovering
+ * rooms within spaces"; server-server space_hierarchy.yaml). The client walk follows Synapse's:
  *  1. The root must be accessible to the requester, else 403 M_FORBIDDEN (also when unknown).
  *  2. Depth first: pop the last queued room; skip it if already processed (loops, and rooms that
  *     appear twice); summarise it if the requester may see it (accessible(), below).
+ *     A room this server is not in is asked for over federation (hierarchy-remote.ts) from the
+ *     servers in its m.space.child `via` (for the root: the server in its room id, if any), once
+ *     per request; a summary the parent's answer already gave is used instead for non-spaces and
+ *     at max_depth. The user must be able to see the remote room too (remoteAccessible()). A
+ *     remote failure only leaves that room out.
  *  3. A space's children are its m.space.child state events with a non-empty `via` (only
  *     `suggested: true` ones with suggested_only), in the spec's order ("Ordering of children
  *     within a space"). They are queued in reverse, so the first child is walked next, unless the
  *     room is at max_depth. children_state is empty for rooms that are not spaces.
  *  4. Stop at `limit` rooms; what remains queued is kept in a pagination session (in memory,
  *     five minutes, bound to the user, root, suggested_only and max_depth) named by next_batch.
+ * The federation answer (forServer) is the room and its direct children this server is in, as
+ * far as the requesting server may see them (the same accessible(), with a server as viewer).
  */
 import { randomBytes } from 'node:crypto';
 import { redactEvent } from '../../core/events/redaction.ts';
 import { stateMapKey, type StoredPdu } from '../../core/events/types.ts';
+import { roomIdServerName, userIdServerName } from '../../core/ids.ts';
 import { getRoomVersion, type RoomVersion } from '../../core/room-versions.ts';
-import { MatrixError, forbidden } from '../../errors.ts';
+import { MatrixError, forbidden, notFound } from '../../errors.ts';
 import type { RoomsStore } from '../../storage/rooms.ts';
+import { fetchRemoteHierarchy, type RemoteHierarchy, type RemoteHierarchySource } from './hierarchy-remote.ts';
 
 export interface ChildStateEvent {
   type: 'm.space.child';
@@ -41,9 +49,20 @@ export interface HierarchyRoom {
   room_type?: string;
   allowed_room_ids?: string[];
   encryption?: string;
-  room_version: string;
+  /** Always set for our rooms; remote servers may leave it out. */
+  room_version?: string;
   children_state: ChildStateEvent[];
 }
+
+/** The federation answer (server-server space_hierarchy.yaml, 200). */
+export interface FederationHierarchy {
+  room: HierarchyRoom;
+  children: HierarchyRoom[];
+  inaccessible_children: string[];
+}
+
+/** Who looks: a local user (client API) or another server (federation API). */
+type Viewer = { user: string } | { server: string };
 
 export interface HierarchyRequest {
   suggestedOnly: boolean;
@@ -71,10 +90,16 @@ export const DEFAULT_MAX_DEPTH = 50;
 export const MAX_MAX_DEPTH = 50;
 const SESSION_TTL_MS = 5 * 60 * 1000;
 const MAX_SESSIONS = 1000;
+/** Synapse's MAX_ROOMS_PER_SPACE: children summarised in one federation answer. */
+const MAX_CHILDREN_PER_ANSWER = 50;
 
 interface QueueEntry {
   roomId: string;
   depth: number;
+  /** Servers to ask if this server is not in the room. */
+  via: readonly string[];
+  /** The room's summary from its parent's federation answer. */
+  remote?: HierarchyRoom;
 }
 
 interface Session {
@@ -108,6 +133,11 @@ function hasValidVia(content: Record<string, unknown>): boolean {
   return Array.isArray(via) && via.length > 0 && via.every((s) => typeof s === 'string' && s.length > 0);
 }
 
+/** Step 3: the children worth walking, in the spec's order. */
+function selectChildren(candidates: ChildStateEvent[], suggestedOnly: boolean): ChildStateEvent[] {
+  return candidates.filter((c) => hasValidVia(c.content) && (!suggestedOnly || c.content.suggested === true)).sort(compareChildren);
+}
+
 /** Current state of a local room, redacted events in their redacted form. */
 interface LocalRoom {
   roomId: string;
@@ -121,17 +151,39 @@ export class SpaceHierarchy {
   private readonly now: () => number;
   private readonly newToken: () => string;
 
+  private remote?: RemoteHierarchySource;
+
   constructor(private readonly deps: HierarchyDeps) {
     this.now = deps.now ?? Date.now;
     this.newToken = deps.newToken ?? (() => randomBytes(18).toString('base64url'));
   }
 
-  getHierarchy(userId: string, rootId: string, req: HierarchyRequest): HierarchyPage {
+  /** Lets the client walk ask other servers about rooms this server is not in. */
+  useFederation(source: RemoteHierarchySource): void {
+    this.remote = source;
+  }
+
+  async getHierarchy(userId: string, rootId: string, req: HierarchyRequest): Promise<HierarchyPage> {
     const maxDepth = Math.min(req.maxDepth ?? DEFAULT_MAX_DEPTH, MAX_MAX_DEPTH);
     const limit = Math.min(req.limit ?? DEFAULT_LIMIT, MAX_LIMIT);
+    const viewer = { user: userId };
+    // Federation answers of this request, by room id (a room can be reached twice).
+    const answers = new Map<string, Promise<RemoteHierarchy | undefined>>();
+    const ask = (roomId: string, via: readonly string[]): Promise<RemoteHierarchy | undefined> => {
+      let answer = answers.get(roomId);
+      if (!answer) {
+        answer = this.remote ? fetchRemoteHierarchy(this.remote, roomId, via, req.suggestedOnly) : Promise.resolve(undefined);
+        answers.set(roomId, answer);
+      }
+      return answer;
+    };
     // Step 1.
+    const rootVia = [roomIdServerName(rootId)].filter((s): s is string => s !== undefined);
     const root = this.loadRoom(rootId);
-    if (!root || !this.accessible(root, userId)) throw forbidden('You are not allowed to view this room.');
+    const rootVisible = root
+      ? this.accessible(root, viewer)
+      : this.remoteAccessible((await ask(rootId, rootVia))?.room, userId);
+    if (!rootVisible) throw forbidden('You are not allowed to view this room.');
 
     let queue: QueueEntry[];
     let processed: Set<string>;
@@ -145,7 +197,7 @@ export class SpaceHierarchy {
       queue = [...s.queue];
       processed = new Set(s.processed);
     } else {
-      queue = [{ roomId: rootId, depth: 0 }];
+      queue = [{ roomId: rootId, depth: 0, via: rootVia }];
       processed = new Set();
     }
 
@@ -155,13 +207,24 @@ export class SpaceHierarchy {
       const entry = queue.pop()!;
       if (processed.has(entry.roomId)) continue;
       processed.add(entry.roomId);
+      let summary: HierarchyRoom | undefined;
+      let answer: RemoteHierarchy | undefined;
       const room = entry.roomId === rootId ? root : this.loadRoom(entry.roomId);
-      if (!room || !this.accessible(room, userId)) continue;
-      const summary = this.summarise(room, req.suggestedOnly);
+      if (room) {
+        if (this.accessible(room, viewer)) summary = this.summarise(room, req.suggestedOnly);
+      } else if (entry.remote && (entry.remote.room_type !== 'm.space' || entry.depth >= maxDepth)) {
+        summary = { ...entry.remote, children_state: selectChildren(entry.remote.children_state, req.suggestedOnly) };
+      } else {
+        answer = await ask(entry.roomId, entry.via);
+        if (answer) summary = { ...answer.room, children_state: selectChildren(answer.room.children_state, req.suggestedOnly) };
+      }
+      if (!summary || (!room && !this.remoteAccessible(summary, userId))) continue;
       rooms.push(summary);
       if (entry.depth < maxDepth) {
         for (let i = summary.children_state.length - 1; i >= 0; i--) {
-          queue.push({ roomId: summary.children_state[i]!.state_key, depth: entry.depth + 1 });
+          const child = summary.children_state[i]!;
+          if (answer?.inaccessible.has(child.state_key)) continue;
+          queue.push({ roomId: child.state_key, depth: entry.depth + 1, via: child.content.via as string[], remote: answer?.children.get(child.state_key) });
         }
       }
     }
@@ -187,11 +250,33 @@ export class SpaceHierarchy {
     return page;
   }
 
+  /** The federation answer for `origin` (server-server space_hierarchy.yaml); 404 when unknown or not visible to it. */
+  forServer(origin: string, roomId: string, suggestedOnly: boolean): FederationHierarchy {
+    const viewer = { server: origin };
+    const root = this.loadRoom(roomId);
+    if (!root || !this.accessible(root, viewer)) throw notFound('Room not found.');
+    const room = this.summarise(root, suggestedOnly);
+    const children: HierarchyRoom[] = [];
+    const inaccessible: string[] = [];
+    for (const child of room.children_state.slice(0, MAX_CHILDREN_PER_ANSWER)) {
+      // Rooms this server is not in are left out: the requester asks their own via servers.
+      const c = this.loadRoom(child.state_key);
+      if (!c) continue;
+      if (this.accessible(c, viewer)) children.push(this.summarise(c, suggestedOnly));
+      else inaccessible.push(child.state_key);
+    }
+    return { room, children, inaccessible_children: inaccessible };
+  }
+
   private expireSessions(): void {
     const now = this.now();
     for (const [token, s] of this.sessions) if (s.expires <= now) this.sessions.delete(token);
   }
 
+  /**
+   * A room this server knows. With federation, only rooms one of our users is joined to: the
+   * state of a room everyone here left is stale, so it is asked for like an unknown room.
+   */
   private loadRoom(roomId: string): LocalRoom | undefined {
     const { rooms } = this.deps;
     const record = rooms.getRoom(roomId);
@@ -206,17 +291,34 @@ export class SpaceHierarchy {
       if (!rec) continue;
       state.set(key, rec.redactedBy !== null ? (redactEvent(version, rec.pdu) as unknown as StoredPdu) : rec.pdu);
     }
-    return { roomId, version, versionId: record.roomVersion, state };
+    const room = { roomId, version, versionId: record.roomVersion, state };
+    if (this.remote && !this.serverHasMember(room, this.remote.serverName, ['join'])) return undefined;
+    return room;
+  }
+
+  private serverHasMember(room: LocalRoom, server: string, memberships: readonly string[]): boolean {
+    for (const pdu of room.state.values()) {
+      if (pdu.type !== 'm.room.member' || typeof pdu.state_key !== 'string') continue;
+      if (userIdServerName(pdu.state_key) === server && memberships.includes(pdu.content.membership as string)) return true;
+    }
+    return false;
   }
 
   private content(room: LocalRoom, type: string, stateKey = ''): Record<string, unknown> | undefined {
     return room.state.get(stateMapKey(type, stateKey))?.content as Record<string, unknown> | undefined;
   }
 
-  /** The rooms the spec says /hierarchy returns (space_hierarchy.yaml, `rooms`). */
-  private accessible(room: LocalRoom, userId: string): boolean {
-    const membership = this.content(room, 'm.room.member', userId)?.membership;
-    if (membership === 'join' || membership === 'invite') return true;
+  /**
+   * The rooms the spec says /hierarchy returns (space_hierarchy.yaml, `rooms`). A server sees
+   * what any of its users could: rooms one of them is joined or invited to, or may join.
+   */
+  private accessible(room: LocalRoom, viewer: Viewer): boolean {
+    if ('user' in viewer) {
+      const membership = this.content(room, 'm.room.member', viewer.user)?.membership;
+      if (membership === 'join' || membership === 'invite') return true;
+    } else if (this.serverHasMember(room, viewer.server, ['join', 'invite'])) {
+      return true;
+    }
     const joinRule = this.content(room, 'm.room.join_rules')?.join_rule;
     if (joinRule === 'public') return true;
     if (joinRule === 'knock' && room.version.knockJoinRule) return true;
@@ -224,10 +326,27 @@ export class SpaceHierarchy {
     if (this.content(room, 'm.room.history_visibility')?.history_visibility === 'world_readable') return true;
     const restricted =
       (joinRule === 'restricted' && room.version.restrictedJoinRule) || (joinRule === 'knock_restricted' && room.version.knockRestrictedJoinRule);
-    if (restricted) {
-      return this.allowedRoomIds(room).some((id) => this.deps.rooms.member(id, userId)?.membership === 'join');
-    }
+    if (restricted) return this.allowedRoomIds(room).some((id) => this.joinedTo(id, viewer));
     return false;
+  }
+
+  private joinedTo(roomId: string, viewer: Viewer): boolean {
+    if ('user' in viewer) return this.deps.rooms.member(roomId, viewer.user)?.membership === 'join';
+    return this.deps.rooms.members(roomId).some((m) => m.membership === 'join' && userIdServerName(m.userId) === viewer.server);
+  }
+
+  /**
+   * Whether a user may see a room summary a remote server gave (Synapse's
+   * _is_remote_room_accessible): open to anyone, or joinable through one of the user's rooms, or
+   * the user's own membership here (a pending invite) says so.
+   */
+  private remoteAccessible(summary: HierarchyRoom | undefined, userId: string): boolean {
+    if (!summary) return false;
+    const rule = summary.join_rule;
+    if (rule === 'public' || rule === 'knock' || rule === 'knock_restricted' || summary.world_readable) return true;
+    if (summary.allowed_room_ids?.some((id) => this.joinedTo(id, { user: userId }))) return true;
+    const membership = this.deps.rooms.member(summary.room_id, userId)?.membership;
+    return membership === 'join' || membership === 'invite';
   }
 
   private allowedRoomIds(room: LocalRoom): string[] {
@@ -281,11 +400,9 @@ export class SpaceHierarchy {
       for (const pdu of room.state.values()) {
         if (pdu.type !== 'm.space.child' || typeof pdu.state_key !== 'string' || pdu.state_key === '') continue;
         const content = pdu.content as Record<string, unknown>;
-        if (!hasValidVia(content)) continue;
-        if (suggestedOnly && content.suggested !== true) continue;
         children.push({ type: 'm.space.child', state_key: pdu.state_key, content, sender: pdu.sender, origin_server_ts: pdu.origin_server_ts });
       }
-      out.children_state = children.sort(compareChildren);
+      out.children_state = selectChildren(children, suggestedOnly);
     }
     return out;
   }

@@ -124,7 +124,7 @@ export class MembershipService {
     return undefined;
   }
 
-  async invite(userId: string, roomId: string, target: string, reason?: string): Promise<void> {
+  async invite(userId: string, roomId: string, target: string, reason?: string, isDirect = false): Promise<void> {
     if (!isValidUserId(target)) throw new MatrixError(400, 'M_INVALID_PARAM', 'Invalid user id');
     this.refuseBlocked(roomId);
     this.requireRoom(roomId);
@@ -137,6 +137,7 @@ export class MembershipService {
       return;
     }
     const content = memberContent('invite', this.deps.getProfile(target), reason);
+    if (isDirect) content.is_direct = true;
     if (this.remote && userIdServerName(target) !== this.deps.serverName) return this.remote.invite(userId, roomId, target, content);
     await this.send(roomId, userId, target, content);
   }

@@ -39,7 +39,7 @@ export function createRoomsServices(deps: RoomsDeps): RoomsServices {
   return {
     sender,
     formatter,
-    creator: new RoomCreator(deps, sender),
+    creator: new RoomCreator(deps, sender, membership),
     membership,
     state: new StateService(deps, sender, formatter),
     timeline: new TimelineService(deps, sender, formatter),
