@@ -1,13 +1,15 @@
 /**
  * Electron entry: single instance, then app events → lifecycle.ts. Thin on purpose: decisions live
- * in the PLAIN modules (settings, tray-model, admin-session, lifecycle), which are unit-tested
- * without the Electron binary. Closing the window keeps the server running in the tray; Quit stops
- * it, which flushes storage.
+ * in the PLAIN modules (settings, tray-model, admin-session, lifecycle, alerts), which are
+ * unit-tested without the Electron binary. Closing the window keeps the server running in the
+ * tray; Quit stops it, which flushes storage.
  */
 import { app, dialog, shell, type BrowserWindow } from 'electron';
 import { AdminSessionBroker } from './admin-session.ts';
+import { AlertPoller, alertPagePath, readHealth, type AlertPage } from './alerts.ts';
 import { createMainWindow, showGui } from './electron/window.ts';
 import { registerIpc } from './electron/ipc.ts';
+import { notificationSink } from './electron/notifications.ts';
 import { createTray } from './electron/tray.ts';
 import type { DesktopServerStatus } from './ipc-contract.ts';
 import { ServerLifecycle, type ShellStatus } from './lifecycle.ts';
@@ -35,11 +37,15 @@ async function main(): Promise<void> {
   // The homeserver mints short-lived tokens on the first admin (null before setup: the wizard shows).
   const sessions = new AdminSessionBroker({ mint: () => lifecycle.mintAdminSession(), baseUrl: () => adminUrl() });
 
-  const openWindow = async (): Promise<void> => {
+  /** Shows the window; `page` (a notification's) loads that GUI page when the server runs. */
+  const openWindow = async (page?: AlertPage | null): Promise<void> => {
+    const base = adminUrl();
+    const pageUrl = base && page ? `${base}${alertPagePath(page)}` : undefined;
     if (win && !win.isDestroyed()) {
       if (win.isMinimized()) win.restore();
       win.show();
       win.focus();
+      if (pageUrl) await win.loadURL(pageUrl);
       return;
     }
     win = createMainWindow({ bounds: prefs.window, adminBaseUrl: () => adminUrl(), show: true });
@@ -53,8 +59,16 @@ async function main(): Promise<void> {
     });
     win.on('closed', () => (win = undefined));
     const s = lifecycle.status;
-    await showGui(win, adminUrl(s), s.state === 'failed' ? s.reason : undefined);
+    if (pageUrl) await win.loadURL(pageUrl);
+    else await showGui(win, adminUrl(s), s.state === 'failed' ? s.reason : undefined);
   };
+
+  // Problem notifications: checked every few minutes, and at once when the server starts or fails.
+  const alerts = new AlertPoller({
+    read: () => readHealth(lifecycle.status, lifecycle.running, Date.now()),
+    sink: notificationSink((page) => void openWindow(page)),
+    enabled: () => prefs.notifyProblems,
+  });
 
   const tray = createTray(trayModel(toDesktop(lifecycle.status)), (action) => {
     if (action === 'open') void openWindow();
@@ -67,6 +81,7 @@ async function main(): Promise<void> {
   lifecycle.onStatus((s) => {
     tray.update(trayModel(toDesktop(s)));
     sessions.invalidate();
+    if (s.state === 'running' || s.state === 'failed') void alerts.checkNow();
     if (win && !win.isDestroyed()) {
       win.webContents.send('hearth:status', toDesktop(s));
       if (s.state === 'running' || s.state === 'failed') void showGui(win, adminUrl(s), s.state === 'failed' ? s.reason : undefined);
@@ -102,9 +117,11 @@ async function main(): Promise<void> {
     if (quitting) return;
     quitting = true;
     event.preventDefault();
+    alerts.stop();
     void lifecycle.stop().finally(() => app.exit(0));
   });
 
   await lifecycle.start();
+  alerts.start();
   if (!(prefs.startHidden || process.argv.includes('--hidden'))) await openWindow();
 }

@@ -22,6 +22,11 @@ export class ServerLifecycle {
     return this.current;
   }
 
+  /** The running homeserver, for in-process reads (alerts.ts's health snapshot); undefined otherwise. */
+  get running(): Homeserver | undefined {
+    return this.current.state === 'running' ? this.hs : undefined;
+  }
+
   onStatus(fn: (s: ShellStatus) => void): () => void {
     this.listeners.add(fn);
     return () => this.listeners.delete(fn);

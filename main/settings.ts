@@ -1,7 +1,8 @@
 /**
  * PLAIN (no Electron): the desktop shell's own preferences — where the data folder is, window
- * size, tray behaviour, start at login — kept as JSON under the app's user-data folder. Server
- * settings are not here: they belong to the server and are changed through the admin API.
+ * size, tray behaviour, start at login, problem notifications — kept as JSON under the app's
+ * user-data folder. Server settings are not here: they belong to the server and are changed
+ * through the admin API.
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
@@ -22,6 +23,8 @@ export interface DesktopPreferences {
   autoStart: boolean;
   /** Start hidden in the tray (used when started at login). */
   startHidden: boolean;
+  /** Native notifications for problems (certificate expiring, backup failed, disk nearly full). */
+  notifyProblems: boolean;
   window: WindowBounds;
 }
 
@@ -35,6 +38,7 @@ export function defaultPreferences(userDataDir: string): DesktopPreferences {
     closeToTray: true,
     autoStart: false,
     startHidden: false,
+    notifyProblems: true,
     window: { width: 1180, height: 820 },
   };
 }
@@ -56,6 +60,7 @@ export function loadPreferences(userDataDir: string, file = join(userDataDir, PR
     closeToTray: bool(r.closeToTray, d.closeToTray),
     autoStart: bool(r.autoStart, d.autoStart),
     startHidden: bool(r.startHidden, d.startHidden),
+    notifyProblems: bool(r.notifyProblems, d.notifyProblems),
     window: sanitizeBounds(r.window, d.window),
   };
 }

@@ -95,6 +95,20 @@ declare module 'electron' {
     getLoginItemSettings(): { openAtLogin: boolean };
     setLoginItemSettings(settings: { openAtLogin: boolean; args?: string[] }): void;
   };
+  export interface NotificationConstructorOptions {
+    title: string;
+    body?: string;
+    silent?: boolean;
+    /** Linux only. */
+    urgency?: 'normal' | 'critical' | 'low';
+  }
+  export class Notification {
+    static isSupported(): boolean;
+    constructor(options?: NotificationConstructorOptions);
+    show(): void;
+    close(): void;
+    on(event: 'click' | 'close' | 'show', listener: () => void): this;
+  }
   export const shell: { openPath(path: string): Promise<string>; openExternal(url: string): Promise<void> };
   export const dialog: {
     showOpenDialog(window: BrowserWindow | undefined, options: { properties: string[]; title?: string }): Promise<{ canceled: boolean; filePaths: string[] }>;
