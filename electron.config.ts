@@ -16,7 +16,8 @@ const config: BuilderConfig = {
   appId: 'org.hearth.homeserver',
   productName: 'Hearth',
   directories: { output: 'release', buildResources: 'assets' },
-  files: ['dist/**', 'renderer/dist/**', 'assets/**', 'package.json'],
+  // dist/desktop holds the main process and preload (npm run build:desktop); migrations are read at start.
+  files: ['dist/desktop/**', 'renderer/dist/**', 'assets/**', 'server/storage/sqljs/migrations/**', 'package.json'],
   linux: { target: ['AppImage', 'deb'], category: 'Network', icon: 'assets/icon.png' },
   win: { target: ['nsis'], icon: 'assets/icon.png' },
   mac: { target: ['dmg'], category: 'public.app-category.social-networking', icon: 'assets/icon.png' },

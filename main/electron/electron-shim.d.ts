@@ -99,6 +99,8 @@ declare module 'electron' {
     title: string;
     body?: string;
     silent?: boolean;
+    /** Path of an image file. */
+    icon?: string;
     /** Linux only. */
     urgency?: 'normal' | 'critical' | 'low';
   }

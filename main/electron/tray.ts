@@ -2,8 +2,9 @@
 import { Menu, Tray, nativeImage } from 'electron';
 import { join } from 'node:path';
 import type { TrayAction, TrayModel } from '../tray-model.ts';
+import { HEARTH_ROOT } from '../../server/paths.ts';
 
-const iconPath = (icon: TrayModel['icon']): string => join(import.meta.dirname, '..', '..', 'assets', `tray-${icon}.png`);
+const iconPath = (icon: TrayModel['icon']): string => join(HEARTH_ROOT, 'assets', `tray-${icon}.png`);
 
 export function createTray(initial: TrayModel, onAction: (a: TrayAction) => void): { update(m: TrayModel): void } {
   const tray = new Tray(nativeImage.createFromPath(iconPath(initial.icon)));

@@ -8,6 +8,10 @@ import { BrowserWindow, shell } from 'electron';
 import { join } from 'node:path';
 import { isAdminOrigin } from '../admin-session.ts';
 import type { WindowBounds } from '../settings.ts';
+import { HEARTH_ROOT } from '../../server/paths.ts';
+
+/** Where scripts/build-desktop.mjs puts the preload bundle. */
+const DESKTOP_PRELOAD = join('dist', 'desktop', 'preload.cjs');
 
 export function createMainWindow(opts: { bounds: WindowBounds; adminBaseUrl: () => string | undefined; show: boolean }): BrowserWindow {
   const win = new BrowserWindow({
@@ -18,7 +22,7 @@ export function createMainWindow(opts: { bounds: WindowBounds; adminBaseUrl: () 
     title: 'Hearth',
     backgroundColor: '#f7f4ef',
     webPreferences: {
-      preload: join(import.meta.dirname, '..', 'preload', 'index.js'),
+      preload: join(HEARTH_ROOT, DESKTOP_PRELOAD),
       sandbox: true,
       contextIsolation: true,
       nodeIntegration: false,
@@ -41,5 +45,5 @@ export function createMainWindow(opts: { bounds: WindowBounds; adminBaseUrl: () 
 /** Shows the GUI, or the static "could not start" page with the reason. */
 export async function showGui(win: BrowserWindow, adminBaseUrl: string | undefined, failure?: string): Promise<void> {
   if (adminBaseUrl) await win.loadURL(`${adminBaseUrl}/_hearth/admin/`);
-  else await win.loadFile(join(import.meta.dirname, '..', '..', 'assets', 'startup-failed.html'), { query: { reason: failure ?? 'Hearth is not running.' } });
+  else await win.loadFile(join(HEARTH_ROOT, 'assets', 'startup-failed.html'), { query: { reason: failure ?? 'Hearth is not running.' } });
 }
