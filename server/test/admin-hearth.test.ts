@@ -198,7 +198,7 @@ describe('setup', () => {
     assert.equal(r.json.user_id, '@mum:smith.family');
     assert.equal(r.json.server_name, 'smith.family');
     assert.equal(typeof r.json.access_token, 'string');
-    assert.match(r.json.notes[0], /coming soon/);
+    assert.match(r.json.notes[0], /HTTPS page/);
     assert.equal(f.reloads, 1, 'the services were rebuilt for the new server name');
 
     const user = f.users().accounts.getUser('@mum:smith.family');

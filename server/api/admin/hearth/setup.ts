@@ -17,7 +17,7 @@ export const TLS_MODES = ['none', 'self-signed', 'acme-http', 'acme-dns', 'files
 const REGISTRATION = ['closed', 'token', 'captcha', 'open'] as const;
 export const MIN_ADMIN_PASSWORD_LENGTH = 8;
 
-const TLS_COMING_SOON: Record<Exclude<TlsMode, 'none'>, string> = {
+const TLS_CHOICE: Record<Exclude<TlsMode, 'none'>, string> = {
   'self-signed': 'A certificate made by Hearth',
   'acme-http': "Let's Encrypt (HTTP challenge)",
   'acme-dns': "Let's Encrypt (DNS challenge)",
@@ -104,7 +104,8 @@ export function register(r: ApiRouter, deps: AdminApiDeps): void {
         }
         const notes: string[] = [];
         if (body.tlsMode !== 'none') {
-          notes.push(`${TLS_COMING_SOON[body.tlsMode]} is coming soon: your choice is saved, and until then Hearth serves plain HTTP.`);
+          // The certificate itself comes from the TLS API (the wizard's last step calls it).
+          notes.push(`${TLS_CHOICE[body.tlsMode]}: your choice is saved; set up the certificate on the HTTPS page. Until then Hearth serves plain HTTP.`);
         }
         await deps.settings.update({ registration: body.registration, federationEnabled: body.federationEnabled, tlsMode: body.tlsMode });
         const session = await deps.accounts().createAdmin(localpart, body.admin.password);
