@@ -17,7 +17,7 @@ import {
 } from '../crypto/signing.ts';
 import { contentHashBase64, checkContentHash, wireForm } from './hashes.ts';
 import { computeEventId, eventIdOf, makeV1EventId } from './event-id.ts';
-import { redactEvent } from './redaction.ts';
+import { redactEvent, redactedView } from './redaction.ts';
 import { eventIdServerName, userIdServerName } from '../ids.ts';
 
 /** A reference to another event: a bare id, or a v1–2 `[id, {sha256}]` tuple. */
@@ -94,7 +94,7 @@ export function buildEvent(version: RoomVersion, proto: ProtoEvent, options: Bui
 /** Adds `serverName`'s signature over the redacted event (e.g. a resident server co-signing a
  * join, or an invitee's server signing an invite). Returns a new PDU; other signatures are kept. */
 export function signEvent<T extends Pdu>(version: RoomVersion, pdu: T, serverName: string, key: Ed25519SigningKey): T {
-  const redacted = redactEvent(version, wireForm(version, pdu));
+  const redacted = redactedView(version, wireForm(version, pdu));
   const signature = computeSignature(redacted, key, { strict: version.strictCanonicalJson });
   const old: Signatures = pdu.signatures ?? {};
   return { ...pdu, signatures: { ...old, [serverName]: { ...(old[serverName] ?? {}), [key.keyId]: signature } } };
@@ -168,7 +168,7 @@ export function verifyEventSignatures(version: RoomVersion, pdu: Pdu, keys: KeyL
 function checkServerSignature(version: RoomVersion, pdu: Pdu, serverName: string, keys: KeyLookup): SignatureVerdict {
   let redacted: Record<string, unknown>;
   try {
-    redacted = redactEvent(version, wireForm(version, pdu));
+    redacted = redactedView(version, wireForm(version, pdu));
     return verifyJsonSignatures(redacted, serverName, keys, {
       strict: version.strictCanonicalJson,
       atTs: version.enforceKeyValidity ? pdu.origin_server_ts : undefined,

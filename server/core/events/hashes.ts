@@ -10,7 +10,7 @@ import type { RoomVersion } from '../room-versions.ts';
 import { canonicalJsonBytes } from '../json/canonical.ts';
 import { encodeBase64, tryDecodeBase64 } from '../json/base64.ts';
 import { sha256 } from '../crypto/sha256.ts';
-import { redactEvent } from './redaction.ts';
+import { redactedView } from './redaction.ts';
 
 type HashVersion = Pick<RoomVersion, 'eventIdFormat' | 'redactionRules' | 'strictCanonicalJson'>;
 
@@ -45,7 +45,7 @@ export function checkContentHash(version: HashVersion, event: object): boolean {
 /** Reference hash: 1. redact, 2. drop `signatures` and `unsigned` (and `age_ts`, which old events
  * carried at the top level; redaction drops it anyway), 3. canonical JSON, 4. SHA-256. */
 export function computeReferenceHash(version: HashVersion, event: object): Buffer {
-  const redacted = redactEvent(version, wireForm(version, event));
+  const redacted = redactedView(version, wireForm(version, event));
   delete redacted.signatures;
   delete redacted.unsigned;
   delete redacted.age_ts;

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { getRoomVersion, ROOM_VERSIONS, type RoomVersion } from '../room-versions.ts';
-import { redactEvent } from './redaction.ts';
+import { redactEvent, redactedView } from './redaction.ts';
 
 const v = (id: string): RoomVersion => getRoomVersion(id)!;
 const ALL = [...ROOM_VERSIONS.keys()];
@@ -174,4 +174,27 @@ test('keys that only look like allowed keys, and state events without state_key'
   const noStateKey = base('m.room.message', {}, null);
   assert.ok(!('state_key' in redactEvent(v('10'), noStateKey)));
   assert.equal(redactEvent(v('10'), base('m.room.topic', { topic: 't' })).state_key, '');
+});
+
+test('redactedView is redactEvent without the copy: equal in every version, the input untouched', () => {
+  const event = {
+    type: 'm.room.power_levels',
+    state_key: '',
+    sender: '@a:x',
+    origin: 'x',
+    content: { users: { '@a:x': 100 }, invite: 50, notifications: { room: 50 } },
+    unsigned: { age: 1 },
+    hashes: { sha256: 'h' },
+  };
+  const before = structuredClone(event);
+  for (const id of Object.keys(ROOM_VERSIONS)) {
+    const version = getRoomVersion(id) as RoomVersion;
+    const view = redactedView(version, event);
+    assert.deepEqual(view, redactEvent(version, event), `v${id}`);
+    assert.notEqual(view, event);
+    assert.notEqual(view.content, event.content, 'content is a new object');
+  }
+  assert.deepEqual(event, before);
+  // What the view shares is the input's own nested values (it is for reading only).
+  assert.equal((redactedView(getRoomVersion('10') as RoomVersion, event).content as { users: unknown }).users, event.content.users);
 });
