@@ -30,7 +30,7 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { federationTestSettings, freePort, startFederatedServer, testCa, type FederatedServer } from '../server/test/federation-harness.ts';
+import { federationTestSettings, freePort, readJsonBody, startFederatedServer, testCa, type FederatedServer } from '../server/test/federation-harness.ts';
 import { loadOrCreateSigningKey } from '../server/services/federation/server-keys.ts';
 import { signRequest } from '../server/services/federation/request-auth.ts';
 import { signingKeyFromSeed, type Ed25519SigningKey } from '../server/core/crypto/ed25519.ts';
@@ -88,19 +88,7 @@ function call(url: string, method: string, opts: { body?: unknown; token?: strin
   const tls = url.startsWith('https:');
   return new Promise((resolve, reject) => {
     const req = (tls ? httpsRequest : httpRequest)(url, { method, headers, agent: tls ? tlsAgent : httpAgent }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let json: unknown;
-        try {
-          json = text ? JSON.parse(text) : undefined;
-        } catch {
-          json = text;
-        }
-        resolve({ status: res.statusCode ?? 0, json });
-      });
-      res.on('error', reject);
+      void readJsonBody(res).then((json) => resolve({ status: res.statusCode ?? 0, json }), reject);
     });
     req.on('error', reject);
     if (body) req.write(body);

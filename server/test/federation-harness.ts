@@ -9,6 +9,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpsServer, type Server } from 'node:https';
+import type { IncomingMessage } from 'node:http';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
@@ -130,6 +131,23 @@ export async function startFederation(n: number, opts: FederatedServerOptions = 
   return Promise.all(Array.from({ length: n }, () => startFederatedServer(opts)));
 }
 
+/** A response's body as JSON, or as text when it is not JSON (undefined when empty). */
+export function readJsonBody(res: IncomingMessage): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    res.on('data', (c: Buffer) => chunks.push(c));
+    res.on('end', () => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      try {
+        resolve(text ? JSON.parse(text) : undefined);
+      } catch {
+        resolve(text);
+      }
+    });
+    res.on('error', reject);
+  });
+}
+
 /** A fetch that trusts the test CA, for calling a server's TLS listener directly. */
 export async function tlsRequest(
   url: string,
@@ -141,20 +159,7 @@ export async function tlsRequest(
     const u = new URL(url);
     const req = request(
       { host: u.hostname, port: u.port, path: u.pathname + u.search, method: opts.method ?? 'GET', headers: opts.headers, ca },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let json: unknown;
-          try {
-            json = text ? JSON.parse(text) : undefined;
-          } catch {
-            json = text;
-          }
-          resolve({ status: res.statusCode ?? 0, json, headers: res.headers });
-        });
-      },
+      (res) => void readJsonBody(res).then((json) => resolve({ status: res.statusCode ?? 0, json, headers: res.headers }), reject),
     );
     req.on('error', reject);
     req.end(opts.body);

@@ -1,5 +1,6 @@
 /** Shared building blocks: labelled fields, choice cards, notices, buttons, loading and error states. */
 import { useId, useState, type ReactNode, type InputHTMLAttributes } from 'react';
+import type { Loaded } from '../api/context.tsx';
 
 export function Button(props: {
   children: ReactNode;
@@ -129,6 +130,38 @@ export function Notice(props: { tone?: 'info' | 'warning' | 'error' | 'success';
   );
 }
 
+/** The outcome of a form's action: its error, or what it achieved (both announced). */
+export function ActionFeedback(props: { error?: string; success?: ReactNode }) {
+  return (
+    <>
+      {props.error && (
+        <Notice tone="error" live>
+          {props.error}
+        </Notice>
+      )}
+      {props.success && (
+        <Notice tone="success" live>
+          {props.success}
+        </Notice>
+      )}
+    </>
+  );
+}
+
+/** The end of a settings form: what saving did, then the submit button ("Save" unless told). */
+export function SaveFooter(props: { action: { busy: boolean; error?: string }; success?: ReactNode; label?: ReactNode; disabled?: boolean }) {
+  return (
+    <>
+      <ActionFeedback error={props.action.error} success={props.success} />
+      <div className="form-actions">
+        <Button type="submit" busy={props.action.busy} disabled={props.disabled}>
+          {props.label ?? 'Save'}
+        </Button>
+      </div>
+    </>
+  );
+}
+
 export function Loading(props: { label: string }) {
   return (
     <div className="loading" role="status">
@@ -145,6 +178,22 @@ export function ErrorState(props: { title: string; message: string; onRetry?: ()
       <p>{props.message}</p>
       {props.onRetry && <Button onClick={props.onRetry}>Try again</Button>}
     </div>
+  );
+}
+
+/**
+ * What a `useLoad` shows: a spinner until the first answer, the error with "Try again" when a load
+ * failed, then `children` with the data. `errorOnlyWhenEmpty` keeps a failed reload quiet while
+ * earlier data is on screen.
+ */
+export function LoadState<T>(props: { load: Loaded<T>; label: string; errorTitle: string; errorOnlyWhenEmpty?: boolean; children?: (data: T) => ReactNode }) {
+  const { data, error, loading, reload } = props.load;
+  return (
+    <>
+      {!data && loading && <Loading label={props.label} />}
+      {error && (!data || !props.errorOnlyWhenEmpty) && <ErrorState title={props.errorTitle} message={error} onRetry={() => void reload()} />}
+      {data ? props.children?.(data) : null}
+    </>
   );
 }
 

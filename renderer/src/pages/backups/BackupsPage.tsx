@@ -11,7 +11,7 @@ import type { BackupInfo, BackupsResponse, VerifyBackupResponse } from '../../ap
 import { desktopBridge } from '../../desktop/bridge.ts';
 import { formatBytes, formatDateTime, relativeTime } from '../../components/format.ts';
 import { EmptyState, PageHeader, Pill, Section, SelectField } from '../../components/page.tsx';
-import { Button, ErrorState, Loading, Notice, TextField } from '../../components/ui.tsx';
+import { ActionFeedback, Button, LoadState, Notice, SaveFooter, TextField } from '../../components/ui.tsx';
 
 const SCHEDULES = [
   { value: 'off', label: 'Only when I click “Back up now”' },
@@ -23,19 +23,18 @@ type Schedule = (typeof SCHEDULES)[number]['value'] | 'custom';
 
 export function BackupsPage() {
   const backups = useLoad((t) => adminApi.backups(t), []);
-  const b = backups.data;
   return (
     <>
       <PageHeader title="Backups" intro="A backup is one file holding the database, uploaded media and the server’s signing key, checked with checksums. Keep copies on another disk." />
-      {!b && backups.loading && <Loading label="Loading backups…" />}
-      {backups.error && !b && <ErrorState title="Couldn’t load the backups" message={backups.error} onRetry={() => void backups.reload()} />}
-      {b && (
-        <div className="stack">
-          <NowSection b={b} onChanged={() => void backups.reload()} />
-          <SettingsSection b={b} onSaved={backups.setData} />
-          <ListSection b={b} />
-        </div>
-      )}
+      <LoadState load={backups} label="Loading backups…" errorTitle="Couldn’t load the backups" errorOnlyWhenEmpty>
+        {(b) => (
+          <div className="stack">
+            <NowSection b={b} onChanged={() => void backups.reload()} />
+            <SettingsSection b={b} onSaved={backups.setData} />
+            <ListSection b={b} />
+          </div>
+        )}
+      </LoadState>
     </>
   );
 }
@@ -61,16 +60,16 @@ function NowSection({ b, onChanged }: { b: BackupsResponse; onChanged: () => voi
           {b.lastError}
         </Notice>
       )}
-      {action.error && (
-        <Notice tone="error" live>
-          {action.error}
-        </Notice>
-      )}
-      {made && (
-        <Notice tone="success" live>
-          Backup <span className="mono">{made.name}</span> saved ({formatBytes(made.sizeBytes)}).
-        </Notice>
-      )}
+      <ActionFeedback
+        error={action.error}
+        success={
+          made && (
+            <>
+              Backup <span className="mono">{made.name}</span> saved ({formatBytes(made.sizeBytes)}).
+            </>
+          )
+        }
+      />
       <dl className="kv">
         <div>
           <dt>Last backup</dt>
@@ -134,21 +133,7 @@ function SettingsSection({ b, onSaved }: { b: BackupsResponse; onSaved: (b: Back
           <SelectField label="Back up automatically" value={schedule} onChange={(v) => (setSchedule(v), setSaved(false))} options={options} />
           <TextField label="Backups to keep" type="number" min={1} max={1000} value={keep} onChange={(v) => (setKeep(v), setSaved(false))} error={keepProblem} help="Older ones are deleted after each new backup." inputMode="numeric" />
         </div>
-        {action.error && (
-          <Notice tone="error" live>
-            {action.error}
-          </Notice>
-        )}
-        {saved && (
-          <Notice tone="success" live>
-            Saved.
-          </Notice>
-        )}
-        <div className="form-actions">
-          <Button type="submit" busy={action.busy}>
-            Save
-          </Button>
-        </div>
+        <SaveFooter action={action} success={saved && 'Saved.'} />
       </form>
     </Section>
   );

@@ -11,7 +11,7 @@ import { useAction, useLoad } from '../../api/context.tsx';
 import type { FederationDestination } from '../../api/wire.ts';
 import { formatDateTime, relativeTime } from '../../components/format.ts';
 import { EmptyState, PageHeader, Pill, Section, Switch, TextArea } from '../../components/page.tsx';
-import { Button, CopyButton, ErrorState, Loading, Notice } from '../../components/ui.tsx';
+import { Button, CopyButton, LoadState, Loading, Notice, SaveFooter } from '../../components/ui.tsx';
 
 const lines = (s: string): string[] =>
   s
@@ -21,25 +21,24 @@ const lines = (s: string): string[] =>
 
 export function FederationPage() {
   const settings = useLoad((t) => adminApi.settings(t), []);
-  const eff = settings.data?.effective;
   return (
     <>
       <PageHeader title="Federation" intro="Federation lets people here talk with people on other Matrix servers, such as matrix.org, as email works between providers." />
-      {!settings.data && settings.loading && <Loading label="Loading settings…" />}
-      {settings.error && <ErrorState title="Couldn’t load the settings" message={settings.error} onRetry={() => void settings.reload()} />}
-      {eff && settings.data && (
-        <div className="stack">
-          <PolicySection
-            enabled={eff.federationEnabled === true}
-            allow={(eff.federationAllowServers as string[] | undefined) ?? []}
-            deny={(eff.federationDenyServers as string[] | undefined) ?? []}
-            pinned={settings.data.overridden.filter((k) => k.startsWith('federation'))}
-            onSaved={() => void settings.reload()}
-          />
-          <SigningKeySection />
-          <DestinationsSection enabled={eff.federationEnabled === true} />
-        </div>
-      )}
+      <LoadState load={settings} label="Loading settings…" errorTitle="Couldn’t load the settings">
+        {({ effective: eff, overridden }) => (
+          <div className="stack">
+            <PolicySection
+              enabled={eff.federationEnabled === true}
+              allow={(eff.federationAllowServers as string[] | undefined) ?? []}
+              deny={(eff.federationDenyServers as string[] | undefined) ?? []}
+              pinned={overridden.filter((k) => k.startsWith('federation'))}
+              onSaved={() => void settings.reload()}
+            />
+            <SigningKeySection />
+            <DestinationsSection enabled={eff.federationEnabled === true} />
+          </div>
+        )}
+      </LoadState>
     </>
   );
 }
@@ -99,21 +98,7 @@ function PolicySection(props: { enabled: boolean; allow: string[]; deny: string[
             />
           </div>
         )}
-        {action.error && (
-          <Notice tone="error" live>
-            {action.error}
-          </Notice>
-        )}
-        {saved && (
-          <Notice tone="success" live>
-            Saved.
-          </Notice>
-        )}
-        <div className="form-actions">
-          <Button type="submit" busy={action.busy}>
-            Save
-          </Button>
-        </div>
+        <SaveFooter action={action} success={saved && 'Saved.'} />
       </form>
     </Section>
   );
@@ -152,8 +137,7 @@ function DestinationsSection(props: { enabled: boolean }) {
   const ds = list.data?.destinations ?? [];
   return (
     <Section title="Servers this one talks to" actions={list.data && <Button kind="secondary" className="btn-small" onClick={() => void list.reload()}>Refresh</Button>}>
-      {!list.data && list.loading && <Loading label="Loading…" />}
-      {list.error && <ErrorState title="Couldn’t load the list" message={list.error} onRetry={() => void list.reload()} />}
+      <LoadState load={list} label="Loading…" errorTitle="Couldn’t load the list" />
       {list.data && ds.length === 0 && (
         <EmptyState title="No federation traffic yet" icon="federation">
           {props.enabled

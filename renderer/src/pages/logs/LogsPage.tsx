@@ -8,7 +8,7 @@ import { adminApi } from '../../api/admin.ts';
 import { useLoad } from '../../api/context.tsx';
 import type { LogLevelName, LogRecord } from '../../api/wire.ts';
 import { EmptyState, PageHeader, Pill, SelectField, Switch } from '../../components/page.tsx';
-import { Button, ErrorState, Loading, TextField } from '../../components/ui.tsx';
+import { Button, LoadState, TextField } from '../../components/ui.tsx';
 
 const LEVELS: { value: LogLevelName; label: string }[] = [
   { value: 'debug', label: 'Everything' },
@@ -54,8 +54,7 @@ export function LogsPage() {
           <TextField label="Filter" type="search" value={text} onChange={setText} placeholder="Text in the message or details" autoComplete="off" spellCheck={false} />
           <Switch label="Keep updating" checked={follow} onChange={setFollow} />
         </form>
-        {!logs.data && logs.loading && <Loading label="Loading the log…" />}
-        {logs.error && <ErrorState title="Couldn’t load the log" message={logs.error} onRetry={() => void logs.reload()} />}
+        <LoadState load={logs} label="Loading the log…" errorTitle="Couldn’t load the log" />
         {logs.data && records.length === 0 && (
           <EmptyState title="No matching lines" icon="logs">
             {q || level !== 'debug' ? 'Try a lower level or a shorter filter.' : 'Nothing has been logged since Hearth started.'}

@@ -12,7 +12,7 @@ import type { RegistrationToken } from '../../api/wire.ts';
 import { ConfirmDialog } from '../../components/Dialog.tsx';
 import { formatDateTime, relativeTime } from '../../components/format.ts';
 import { Checkbox, EmptyState, PageHeader, Pill, Section, SelectField } from '../../components/page.tsx';
-import { Button, ChoiceCards, CopyButton, ErrorState, Loading, Notice, TextField } from '../../components/ui.tsx';
+import { ActionFeedback, Button, ChoiceCards, CopyButton, LoadState, Notice, SaveFooter, TextField } from '../../components/ui.tsx';
 import { useServerAddress } from '../users/handover.tsx';
 import { REGISTRATION_CHOICES } from '../setup/RegistrationStep.tsx';
 
@@ -22,15 +22,17 @@ export function RegistrationPage() {
   return (
     <>
       <PageHeader title="Registration" intro="Decide how new people get an account, and manage invite codes and the CAPTCHA." />
-      {!settings.data && settings.loading && <Loading label="Loading settings…" />}
-      {settings.error && <ErrorState title="Couldn’t load the settings" message={settings.error} onRetry={() => void settings.reload()} />}
-      {settings.data && mode && (
-        <div className="stack">
-          <ModeSection mode={mode} pinned={settings.data.overridden.includes('registration')} onSaved={() => void settings.reload()} />
-          <InviteCodes active={mode === 'token'} />
-          <CaptchaSection active={mode === 'captcha'} />
-        </div>
-      )}
+      <LoadState load={settings} label="Loading settings…" errorTitle="Couldn’t load the settings">
+        {(s) =>
+          mode && (
+            <div className="stack">
+              <ModeSection mode={mode} pinned={s.overridden.includes('registration')} onSaved={() => void settings.reload()} />
+              <InviteCodes active={mode === 'token'} />
+              <CaptchaSection active={mode === 'captcha'} />
+            </div>
+          )
+        }
+      </LoadState>
     </>
   );
 }
@@ -62,21 +64,7 @@ function ModeSection(props: { mode: RegistrationMode; pinned: boolean; onSaved: 
             Open servers are found by spammers within days. Choose this only if Hearth cannot be reached from the internet.
           </Notice>
         )}
-        {action.error && (
-          <Notice tone="error" live>
-            {action.error}
-          </Notice>
-        )}
-        {saved && (
-          <Notice tone="success" live>
-            Saved. New sign-ups follow this choice from now on.
-          </Notice>
-        )}
-        <div className="form-actions">
-          <Button type="submit" busy={action.busy} disabled={choice === props.mode && !action.error}>
-            Save
-          </Button>
-        </div>
+        <SaveFooter action={action} success={saved && 'Saved. New sign-ups follow this choice from now on.'} disabled={choice === props.mode && !action.error} />
       </form>
     </Section>
   );
@@ -150,11 +138,7 @@ function InviteCodes(props: { active: boolean }) {
           Create invite code
         </Button>
       </form>
-      {create.error && (
-        <Notice tone="error" live>
-          {create.error}
-        </Notice>
-      )}
+      <ActionFeedback error={create.error} />
       {fresh && (
         <Notice tone="success" title="Invite code created — send it with the invitation, which includes the server address" live>
           <div className="copy-row">
@@ -168,8 +152,7 @@ function InviteCodes(props: { active: boolean }) {
           </div>
         </Notice>
       )}
-      {!codes.data && codes.loading && <Loading label="Loading invite codes…" />}
-      {codes.error && <ErrorState title="Couldn’t load the invite codes" message={codes.error} onRetry={() => void codes.reload()} />}
+      <LoadState load={codes} label="Loading invite codes…" errorTitle="Couldn’t load the invite codes" />
       {codes.data && shown.length === 0 && (
         <EmptyState title={all.length ? 'No active invite codes' : 'No invite codes yet'} icon="registration">
           Create one above, then send it to the person you are inviting.
@@ -271,8 +254,7 @@ function CaptchaSection(props: { active: boolean }) {
 
   return (
     <Section title="CAPTCHA" intro="With “Anyone who passes a CAPTCHA”, new people solve Google’s reCAPTCHA (v2, “I’m not a robot”) while signing up.">
-      {!c && captcha.loading && <Loading label="Loading the CAPTCHA settings…" />}
-      {captcha.error && <ErrorState title="Couldn’t load the CAPTCHA settings" message={captcha.error} onRetry={() => void captcha.reload()} />}
+      <LoadState load={captcha} label="Loading the CAPTCHA settings…" errorTitle="Couldn’t load the CAPTCHA settings" />
       {c && (
         <form onSubmit={(e) => void submit(e)} noValidate>
           {props.active && (!c.siteKey || !c.secretKeySet) && (
@@ -293,21 +275,8 @@ function CaptchaSection(props: { active: boolean }) {
               autoComplete="off"
             />
           </div>
-          {save.error && (
-            <Notice tone="error" live>
-              {save.error}
-            </Notice>
-          )}
-          {saved && (
-            <Notice tone="success" live>
-              CAPTCHA keys saved.
-            </Notice>
-          )}
-          {test.error && (
-            <Notice tone="error" live>
-              {test.error}
-            </Notice>
-          )}
+          <ActionFeedback error={save.error} success={saved && 'CAPTCHA keys saved.'} />
+          <ActionFeedback error={test.error} />
           {result && (
             <Notice tone={result.ok ? 'success' : 'error'} title={result.ok ? 'reCAPTCHA accepts the secret key' : 'The test failed'} live>
               {result.message}

@@ -10,7 +10,7 @@ import type { EventReport } from '../../api/wire.ts';
 import { ConfirmDialog, Dialog } from '../../components/Dialog.tsx';
 import { formatDateTime, relativeTime } from '../../components/format.ts';
 import { EmptyState, PageHeader, Pager } from '../../components/page.tsx';
-import { Button, ErrorState, Loading, Notice } from '../../components/ui.tsx';
+import { Button, LoadState, Loading, Notice } from '../../components/ui.tsx';
 
 const PAGE_SIZE = 20;
 
@@ -29,8 +29,7 @@ export function ReportsPage() {
         </Notice>
       )}
       <div className="card panel">
-        {!list.data && list.loading && <Loading label="Loading reports…" />}
-        {list.error && <ErrorState title="Couldn’t load the reports" message={list.error} onRetry={() => void list.reload()} />}
+        <LoadState load={list} label="Loading reports…" errorTitle="Couldn’t load the reports" />
         {list.data && reports.length === 0 && (
           <EmptyState title="Nothing reported" icon="reports">
             When someone reports a message in their app, it shows up here.

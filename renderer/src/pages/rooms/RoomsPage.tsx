@@ -10,7 +10,7 @@ import { useAction, useLoad } from '../../api/context.tsx';
 import type { SynapseRoom } from '../../api/wire.ts';
 import { ConfirmDialog, Dialog } from '../../components/Dialog.tsx';
 import { Checkbox, EmptyState, PageHeader, Pager, Pill } from '../../components/page.tsx';
-import { Button, ErrorState, Loading, Notice, TextField } from '../../components/ui.tsx';
+import { Button, LoadState, Loading, Notice, TextField } from '../../components/ui.tsx';
 
 const PAGE_SIZE = 20;
 const JOIN_RULES: Record<string, string> = {
@@ -55,8 +55,7 @@ export function RoomsPage() {
         <form className="toolbar" role="search" onSubmit={(e: FormEvent) => e.preventDefault()}>
           <TextField label="Search rooms" type="search" value={search} onChange={setSearch} placeholder="Room name, address or ID" autoComplete="off" spellCheck={false} />
         </form>
-        {!list.data && list.loading && <Loading label="Loading rooms…" />}
-        {list.error && <ErrorState title="Couldn’t load the rooms" message={list.error} onRetry={() => void list.reload()} />}
+        <LoadState load={list} label="Loading rooms…" errorTitle="Couldn’t load the rooms" />
         {list.data && rooms.length === 0 && (
           <EmptyState title={query ? `No room matches “${query}”` : 'No rooms yet'} icon="rooms">
             {query ? 'Try part of the name.' : 'Rooms appear here once people start chatting.'}

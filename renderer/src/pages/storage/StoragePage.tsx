@@ -12,7 +12,7 @@ import { synapseApi } from '../../api/synapse.ts';
 import { ConfirmDialog } from '../../components/Dialog.tsx';
 import { formatBytes, formatDateTime } from '../../components/format.ts';
 import { EmptyState, PageHeader, Section, SelectField, Switch } from '../../components/page.tsx';
-import { Button, ErrorState, Loading, Notice, TextField } from '../../components/ui.tsx';
+import { ActionFeedback, Button, LoadState, SaveFooter, TextField } from '../../components/ui.tsx';
 import { SizeChart } from './SizeChart.tsx';
 import { storageApi, type CompactionReport, type StorageResponse } from './storage-api.ts';
 import './storage.css';
@@ -41,21 +41,20 @@ function freed(c: CompactionReport | undefined): string {
 export function StoragePage() {
   const [range, setRange] = useState<Range>('30');
   const data = useLoad((t) => storageApi.get(t, Number(range)), [range]);
-  const d = data.data;
   return (
     <>
       <PageHeader title="Storage" intro="How much disk Hearth uses, and ways to give space back when the computer fills up." />
-      {!d && data.loading && <Loading label="Measuring the data folder…" />}
-      {data.error && !d && <ErrorState title="Couldn’t load the storage figures" message={data.error} onRetry={() => void data.reload()} />}
-      {d && (
-        <div className="stack storage-page">
-          <SizesSection data={d} range={range} onRange={setRange} />
-          <CompactSection onDone={() => void data.reload()} />
-          <RemoteMediaSection data={d} onDone={() => void data.reload()} />
-          <RoomHistorySection onDone={() => void data.reload()} />
-          <ComplexitySection data={d} onSaved={() => void data.reload()} />
-        </div>
-      )}
+      <LoadState load={data} label="Measuring the data folder…" errorTitle="Couldn’t load the storage figures" errorOnlyWhenEmpty>
+        {(d) => (
+          <div className="stack storage-page">
+            <SizesSection data={d} range={range} onRange={setRange} />
+            <CompactSection onDone={() => void data.reload()} />
+            <RemoteMediaSection data={d} onDone={() => void data.reload()} />
+            <RoomHistorySection onDone={() => void data.reload()} />
+            <ComplexitySection data={d} onSaved={() => void data.reload()} />
+          </div>
+        )}
+      </LoadState>
     </>
   );
 }
@@ -110,11 +109,7 @@ function CompactSection({ onDone }: { onDone: () => void }) {
       title="Compact the database"
       intro="Deleting messages or accounts leaves gaps inside the database file. Compacting rewrites it so that space goes back to the disk. Hearth keeps running meanwhile."
     >
-      {result && (
-        <Notice tone="success" live>
-          {result}
-        </Notice>
-      )}
+      <ActionFeedback success={result} />
       <div className="form-actions">
         <Button kind="secondary" onClick={() => (setResult(undefined), action.setError(undefined), setAsking(true))}>
           Compact now
@@ -192,16 +187,7 @@ function RemoteMediaSection({ data, onDone }: { data: StorageResponse; onDone: (
           'Automatic removal is off.'
         )}
       </p>
-      {!asking && action.error && (
-        <Notice tone="error" live>
-          {action.error}
-        </Notice>
-      )}
-      {result && (
-        <Notice tone="success" live>
-          {result}
-        </Notice>
-      )}
+      <ActionFeedback error={asking ? undefined : action.error} success={result} />
       {asking && (
         <ConfirmDialog
           title="Remove old media?"
@@ -278,16 +264,7 @@ function RoomHistorySection({ onDone }: { onDone: () => void }) {
           </Button>
         </div>
       </form>
-      {!asking && action.error && (
-        <Notice tone="error" live>
-          {action.error}
-        </Notice>
-      )}
-      {result && (
-        <Notice tone="success" live>
-          {result}
-        </Notice>
-      )}
+      <ActionFeedback error={asking ? undefined : action.error} success={result} />
       {asking && (
         <ConfirmDialog
           title={`Delete old messages in ${roomName}?`}
@@ -345,21 +322,10 @@ function ComplexitySection({ data, onSaved }: { data: StorageResponse; onSaved: 
             />
           </div>
         )}
-        {action.error && (
-          <Notice tone="error" live>
-            {action.error}
-          </Notice>
-        )}
-        {saved && (
-          <Notice tone="success" live>
-            {limited ? `Saved. Rooms with a complexity above ${value} can no longer be joined.` : 'Saved. Rooms of any size can be joined.'}
-          </Notice>
-        )}
-        <div className="form-actions">
-          <Button type="submit" busy={action.busy}>
-            Save
-          </Button>
-        </div>
+        <SaveFooter
+          action={action}
+          success={saved && (limited ? `Saved. Rooms with a complexity above ${value} can no longer be joined.` : 'Saved. Rooms of any size can be joined.')}
+        />
       </form>
     </Section>
   );

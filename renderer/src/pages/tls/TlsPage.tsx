@@ -11,7 +11,7 @@ import { useAction, useAdmin, useLoad } from '../../api/context.tsx';
 import type { CertificateInfo, TlsResponse } from '../../api/wire.ts';
 import { daysUntil, formatDate, formatDateTime } from '../../components/format.ts';
 import { EmptyState, PageHeader, Pill, Section } from '../../components/page.tsx';
-import { Button, ChoiceCards, ErrorState, Loading, Notice } from '../../components/ui.tsx';
+import { ActionFeedback, Button, ChoiceCards, LoadState, Notice, SaveFooter } from '../../components/ui.tsx';
 import { applyTlsDraft, CaDownloadButton, PhoneSteps, TLS_MODE_CHOICES, TlsModeFields, tlsDraft, tlsDraftProblems, type TlsDraft } from './tls-choice.tsx';
 
 export function TlsPage() {
@@ -19,24 +19,23 @@ export function TlsPage() {
   const tls = useLoad((t) => adminApi.tls(t), []);
   const status = useLoad((t) => adminApi.status(t), []);
   const settings = useLoad((t) => adminApi.settings(t), []);
-  const data = tls.data;
   return (
     <>
       <PageHeader title="HTTPS & certificates" intro="How phones and computers reach Hearth securely, and the certificate that proves it is really your server." />
-      {!data && tls.loading && <Loading label="Loading the certificate…" />}
-      {tls.error && !data && <ErrorState title="Couldn’t load the TLS settings" message={tls.error} onRetry={() => void tls.reload()} />}
-      {data && (
-        <div className="stack">
-          {status.data && !status.data.addresses.federation && data.mode !== 'none' && data.mode !== 'proxy' && (
-            <Notice tone="info" title="No HTTPS port is open yet">
-              Hearth keeps the certificate ready, and serves it once started with <code>--federation-listen 0.0.0.0:8448</code> (or another port).
-            </Notice>
-          )}
-          <CertificateSection tls={data} httpsUrl={status.data?.addresses.federation} />
-          <ModeActions tls={data} onChanged={tls.setData} />
-          <ModeSection tls={data} pinned={settings.data?.overridden.includes('tlsMode') ?? false} serverName={serverName} onChanged={tls.setData} />
-        </div>
-      )}
+      <LoadState load={tls} label="Loading the certificate…" errorTitle="Couldn’t load the TLS settings" errorOnlyWhenEmpty>
+        {(data) => (
+          <div className="stack">
+            {status.data && !status.data.addresses.federation && data.mode !== 'none' && data.mode !== 'proxy' && (
+              <Notice tone="info" title="No HTTPS port is open yet">
+                Hearth keeps the certificate ready, and serves it once started with <code>--federation-listen 0.0.0.0:8448</code> (or another port).
+              </Notice>
+            )}
+            <CertificateSection tls={data} httpsUrl={status.data?.addresses.federation} />
+            <ModeActions tls={data} onChanged={tls.setData} />
+            <ModeSection tls={data} pinned={settings.data?.overridden.includes('tlsMode') ?? false} serverName={serverName} onChanged={tls.setData} />
+          </div>
+        )}
+      </LoadState>
     </>
   );
 }
@@ -139,20 +138,7 @@ function ModeActions({ tls, onChanged }: { tls: TlsResponse; onChanged: (t: TlsR
       setDone(message);
     });
   };
-  const feedback = (
-    <>
-      {action.error && (
-        <Notice tone="error" live>
-          {action.error}
-        </Notice>
-      )}
-      {done && (
-        <Notice tone="success" live>
-          {done}
-        </Notice>
-      )}
-    </>
-  );
+  const feedback = <ActionFeedback error={action.error} success={done} />;
   switch (tls.mode) {
     case 'self-signed':
       return (
@@ -221,21 +207,7 @@ function ModeSection({ tls, pinned, serverName, onChanged }: { tls: TlsResponse;
           hookAvailable={tls.settings.acme.dnsHookCommandSet}
           apiTokenSaved={tls.settings.acme.dnsApiTokenSet}
         />
-        {action.error && (
-          <Notice tone="error" live>
-            {action.error}
-          </Notice>
-        )}
-        {saved && (
-          <Notice tone="success" live>
-            Saved. Hearth uses the new setting now.
-          </Notice>
-        )}
-        <div className="form-actions">
-          <Button type="submit" busy={action.busy}>
-            {draft.mode === 'files' && draft.certificate.trim() ? 'Import and use' : 'Save'}
-          </Button>
-        </div>
+        <SaveFooter action={action} success={saved && 'Saved. Hearth uses the new setting now.'} label={draft.mode === 'files' && draft.certificate.trim() ? 'Import and use' : 'Save'} />
       </form>
     </Section>
   );

@@ -9,7 +9,7 @@ import { adminApi } from '../../api/admin.ts';
 import { useAction } from '../../api/context.tsx';
 import type { TlsResponse, TlsUpdate } from '../../api/wire.ts';
 import { SelectField, TextArea } from '../../components/page.tsx';
-import { Button, Notice, TextField, type Choice } from '../../components/ui.tsx';
+import { ActionFeedback, Button, Notice, TextField, type Choice } from '../../components/ui.tsx';
 import './tls.css';
 
 export type DnsProvider = 'desec' | 'duckdns' | 'hook';
@@ -355,11 +355,7 @@ export function CaDownloadButton(props: { disabled?: boolean }) {
       <Button kind="secondary" busy={action.busy} disabled={props.disabled} onClick={() => void download()}>
         Download CA certificate
       </Button>
-      {action.error && (
-        <Notice tone="error" live>
-          {action.error}
-        </Notice>
-      )}
+      <ActionFeedback error={action.error} />
     </>
   );
 }

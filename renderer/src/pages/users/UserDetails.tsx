@@ -11,7 +11,7 @@ import { ConfirmDialog, Dialog } from '../../components/Dialog.tsx';
 import { formatDateTime, localpart, relativeTime } from '../../components/format.ts';
 import { generatePassword } from '../../components/generate-password.ts';
 import { Checkbox, EmptyState, PageHeader, Pill, Section } from '../../components/page.tsx';
-import { Button, ErrorState, Loading, Notice, TextField } from '../../components/ui.tsx';
+import { Button, ErrorState, LoadState, Loading, Notice, TextField } from '../../components/ui.tsx';
 import { Handover, useServerAddress } from './handover.tsx';
 
 type Open = 'reset' | 'admin' | 'deactivate' | 'sign-out-all' | { device: SynapseDevice } | undefined;
@@ -46,8 +46,7 @@ export function UserDetails(props: { userId: string; onBack: () => void }) {
           {done}
         </Notice>
       )}
-      {!u && user.loading && <Loading label="Loading the account…" />}
-      {user.error && <ErrorState title="Couldn’t load this account" message={user.error} onRetry={() => void user.reload()} />}
+      <LoadState load={user} label="Loading the account…" errorTitle="Couldn’t load this account" />
       {u && (
         <div className="grid">
           <Section title="Account">

@@ -9,7 +9,7 @@ import { useAdmin, useLoad } from '../../api/context.tsx';
 import type { SynapseUser } from '../../api/wire.ts';
 import { formatDate, localpart, relativeTime } from '../../components/format.ts';
 import { Checkbox, EmptyState, PageHeader, Pager, Pill } from '../../components/page.tsx';
-import { Button, ErrorState, Loading, TextField } from '../../components/ui.tsx';
+import { Button, LoadState, TextField } from '../../components/ui.tsx';
 import { CreateUserDialog } from './CreateUserDialog.tsx';
 import { UserDetails } from './UserDetails.tsx';
 
@@ -65,8 +65,7 @@ export function UsersPage() {
             }}
           />
         </form>
-        {!list.data && list.loading && <Loading label="Loading accounts…" />}
-        {list.error && <ErrorState title="Couldn’t load the accounts" message={list.error} onRetry={() => void list.reload()} />}
+        <LoadState load={list} label="Loading accounts…" errorTitle="Couldn’t load the accounts" />
         {list.data && users.length === 0 && (
           <EmptyState title={query ? `No account matches “${query}”` : 'No accounts yet'} icon="users">
             {query ? 'Check the spelling, or search for part of the name.' : 'Create an account for each person in your family.'}
