@@ -99,8 +99,10 @@ export class Connection {
   private inTransaction = false;
 
   constructor(private readonly db: SqlJsDatabase) {
-    // Durability is the journal's job, so SQLite's own rollback journal can live in memory.
-    db.exec('PRAGMA journal_mode = MEMORY; PRAGMA synchronous = OFF; PRAGMA foreign_keys = ON; PRAGMA query_only = 1');
+    // Durability is the journal's job, so SQLite's own rollback journal can live in memory. This
+    // connection is the only one, so it keeps its lock: SQLite then trusts its page cache instead
+    // of re-checking the file at the start of every read (a third of a simple read's cost).
+    db.exec('PRAGMA journal_mode = MEMORY; PRAGMA synchronous = OFF; PRAGMA locking_mode = EXCLUSIVE; PRAGMA foreign_keys = ON; PRAGMA query_only = 1');
   }
 
   private statement(sql: string): CachedStatement {

@@ -71,18 +71,28 @@ function writeRules(w: SqlWriter, userId: string, rules: UserPushRules): void {
 }
 
 /**
- * Stores an event's push actions with one statement however many members were notified: the rows
- * travel as one JSON parameter that SQLite unpacks (json_each), which costs far less than a
- * statement per row through sql.js. Used inside the event's own write (sqljs/rooms.ts).
+ * Stores an event's push actions with one statement per distinct outcome (usually one or two:
+ * "notify" for most members, "highlight" for the mentioned), however many members were notified:
+ * the outcome's user ids travel as one JSON array that SQLite unpacks (json_each). A statement per
+ * row, or per-row JSON, costs several times more through sql.js. Used inside the event's own
+ * write (sqljs/rooms.ts).
  */
 export function insertPushActions(w: SqlWriter, rows: readonly NewPushAction[], position: number): void {
-  if (rows.length === 0) return;
-  const packed = rows.map((a) => [a.userId, a.roomId, a.eventId, a.threadId, a.notify ? 1 : 0, a.highlight ? 1 : 0, a.actions, a.ts]);
-  w.run(
-    `INSERT INTO event_push_actions (user_id, room_id, event_id, stream_pos, thread_id, notify, highlight, actions, ts)
-     SELECT value ->> 0, value ->> 1, value ->> 2, ?, value ->> 3, value ->> 4, value ->> 5, value -> 6, value ->> 7 FROM json_each(?)`,
-    [position, JSON.stringify(packed)],
-  );
+  const outcomes = new Map<string, { row: NewPushAction; actions: string; users: string[] }>();
+  for (const a of rows) {
+    const actions = JSON.stringify(a.actions);
+    const key = JSON.stringify([a.roomId, a.eventId, a.threadId, a.notify, a.highlight, actions, a.ts]);
+    const outcome = outcomes.get(key);
+    if (outcome) outcome.users.push(a.userId);
+    else outcomes.set(key, { row: a, actions, users: [a.userId] });
+  }
+  for (const { row: a, actions, users } of outcomes.values()) {
+    w.run(
+      `INSERT INTO event_push_actions (user_id, room_id, event_id, stream_pos, thread_id, notify, highlight, actions, ts)
+       SELECT value, ?, ?, ?, ?, ?, ?, ?, ? FROM json_each(?)`,
+      [a.roomId, a.eventId, position, a.threadId, a.notify, a.highlight, actions, a.ts, JSON.stringify(users)],
+    );
+  }
 }
 
 function toAction(row: SqlRow): PushActionRow {
