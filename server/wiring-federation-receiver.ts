@@ -51,7 +51,9 @@ function eduSinks(ctx: WiringContext): EduSinks {
       const pos = await syncData.setPresence(userId, { presence: p.presence, statusMsg: p.statusMsg, lastActiveTs: Date.now() - p.lastActiveAgo });
       notifier.notify(pos, sharing(userId));
     },
-    async deviceListChanged(userId) {
+    async deviceListChanged(userId, eduType, content) {
+      // The cached list first, so a client that sync sends to /keys/query sees the change.
+      await ctx.deviceKeys.applyRemoteDeviceListEdu(eduType, content);
       const pos = await e2eeStore.recordKeysChange(userId);
       notifier.notify(pos, sharing(userId));
     },
@@ -101,6 +103,7 @@ export const federationReceiverPart: WiringPart = async (ctx) => {
     pdus,
     fetch: (d, roomId, from, limit, timeoutMs) =>
       t.client.request(d, 'GET', fedPath`/_matrix/federation/v1/backfill/${roomId}`, { query: { v: [...from], limit: String(limit) }, timeoutMs }),
+    indexHistory: (pdus) => void ctx.search.onHistoryBackfilled(pdus),
     log: logTo,
   });
   rooms.timeline.useBackfill((roomId, limit) => backfill.backfill(roomId, limit));

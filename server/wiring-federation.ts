@@ -134,6 +134,7 @@ export const federationTransportPart: WiringPart = async (ctx) => {
   ctx.deviceKeys.useFederation({
     query: (server, wanted, timeoutMs) => t.client.request(server, 'POST', '/_matrix/federation/v1/user/keys/query', { body: { device_keys: wanted }, timeoutMs }),
     claim: (server, wanted, timeoutMs) => t.client.request(server, 'POST', '/_matrix/federation/v1/user/keys/claim', { body: { one_time_keys: wanted }, timeoutMs }),
+    devices: (server, userId, timeoutMs) => t.client.request(server, 'GET', fedPath`/_matrix/federation/v1/user/devices/${userId}`, { timeoutMs }),
   });
   return {
     mount(r) {

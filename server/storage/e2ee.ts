@@ -121,6 +121,19 @@ export type BackupWriteResult =
   | { ok: false; reason: 'not_found' }
   | { ok: false; reason: 'wrong_version'; currentVersion: string | null };
 
+/** A remote user's device list as cached here (migration 0017). */
+export interface RemoteDeviceList {
+  userId: string;
+  /** The remote's device-list stream_id this list is at (null: unknown, e.g. from /user/keys/query). */
+  streamId: number | null;
+  /** A gap in the updates was seen: fetch again before serving. */
+  stale: boolean;
+  /** device_id → device_keys object ({} for a device without keys), unsigned.device_display_name set. */
+  devices: Record<string, JsonObject>;
+  masterKey?: JsonObject;
+  selfSigningKey?: JsonObject;
+}
+
 export interface E2eeStore {
   // ---- device keys, one-time and fallback keys ----
   /** Stores the upload atomically. Returns the device-list stream position when the device keys
@@ -156,6 +169,16 @@ export interface E2eeStore {
   recordMembershipChange(userId: string, roomId: string, kind: 'join' | 'leave'): Promise<number | null>;
   /** Changes with positions in (since, upTo], oldest first. */
   deviceListChanges(since: number, upTo: number): DeviceListChange[];
+
+  // ---- remote users' device lists (a cache; services/e2ee/device-keys.ts decides) ----
+  remoteDeviceList(userId: string): RemoteDeviceList | undefined;
+  /** Users whose device lists are cached. */
+  remoteDeviceListUsers(): string[];
+  /** Stores (replaces) a user's cached list. */
+  putRemoteDeviceList(list: RemoteDeviceList): Promise<void>;
+  /** Marks a cached list stale (no-op when none is cached). */
+  markRemoteDeviceListStale(userId: string): Promise<void>;
+  dropRemoteDeviceLists(userIds: readonly string[]): Promise<void>;
 
   // ---- to-device ----
   /** Stores one send. Returns its position, or null when the device already used this txn id. */

@@ -65,6 +65,9 @@ export interface PersistEventBatch {
   relation?: { relatesTo: string; relType: string };
   /** For a redaction that applies: the target event id. */
   redacts?: string;
+  /** For a redaction whose target is not held: the event it names, recorded so a target
+   * backfilled later finds it (redactionsTargeting). */
+  redactsUnheld?: string;
   /** Remote events: the state before the event (resolved from its prev events' states), stored
    * as a new state group (a delta on stateGroupBefore when that is given). */
   stateBefore?: ReadonlyMap<string, string>;
@@ -111,8 +114,16 @@ export interface BackfilledEvent {
   pdu: StoredPdu;
   stateBefore: ReadonlyMap<string, string>;
   relation?: { relatesTo: string; relType: string };
+  /** A redaction: the event it names, recorded (redactions table) whether or not that event is
+   * held, so a target backfilled later finds it (redactionsTargeting). */
+  redacts?: string;
 }
 
+/** A redaction the service found valid for its target (held, or in the same backfill batch). */
+export interface AppliedRedaction {
+  redactionId: string;
+  target: string;
+}
 /** A local user's membership in a room this server is not in (an invite received over /invite). */
 export interface RemoteMembership {
   roomId: string;
@@ -190,8 +201,12 @@ export interface RoomsStore {
   /** Backfilled history, oldest first: placed before the room's earliest timeline event (negative
    * positions, in the given order; outliers move into the timeline, known timeline events are
    * skipped), with `aside` (e.g. rejected ones) in the same write. Forward extremities, current
-   * state and current memberships are untouched; member events enter the membership history. */
-  persistBackfill(roomId: string, events: readonly BackfilledEvent[], aside: readonly AsideEvent[]): OrderedWrite<void>;
+   * state and current memberships are untouched; member events enter the membership history.
+   * `redactions` then apply as a live redaction does (redacted_by set, relations dropped), to
+   * targets in the batch or stored before. */
+  persistBackfill(roomId: string, events: readonly BackfilledEvent[], aside: readonly AsideEvent[], redactions?: readonly AppliedRedaction[]): OrderedWrite<void>;
+  /** Ids of the redactions stored (applied or not) that name each of `eventIds`. */
+  redactionsTargeting(eventIds: readonly string[]): Map<string, string[]>;
   getDagEvent(eventId: string): DagEventRecord | undefined;
   getDagEvents(eventIds: readonly string[]): Map<string, DagEventRecord>;
   /** A local user's membership in a room this server is not in: the event is stored aside, the

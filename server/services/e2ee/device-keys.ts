@@ -4,8 +4,18 @@
  * "Tracking the device list for a user" and "Extensions to /sync"). Implements sync's
  * DeviceListSource. Keys of users on other servers are asked for over federation
  * (/user/keys/query, /user/keys/claim) once `useFederation` gave a way to; a server that does not
- * answer is reported under `failures`. Remote device lists are not cached: a client asks again
- * when sync names the user in device_lists.changed (an m.device_list_update arrived).
+ * answer is reported under `failures`.
+ *
+ * Remote device lists are cached while a local user shares a room with their owner (Synapse's
+ * device list tracking; server-server "Device Management"):
+ *  1. First /keys/query for such a user: GET /user/devices/{userId} (devices, keys, cross-signing
+ *     keys and the remote's stream_id), stored; later queries answer from the cache.
+ *  2. m.device_list_update: applied when the cache is at the update's newest prev_id; an update
+ *     already applied (stream_id not beyond ours) is ignored; any other gap marks the cache stale,
+ *     and the next query fetches the whole list again ("resync"). m.signing_key_update replaces
+ *     the cross-signing keys. The federation receiver then records the change for sync as before.
+ *  3. A leave or ban after which no local user shares a room with a cached user drops the cache.
+ * Users we share no room with are asked through /user/keys/query each time and never cached.
  */
 import { MatrixError, invalidParam } from '../../errors.ts';
 import { verifyJsonSignatures } from '../../core/crypto/signing.ts';
@@ -15,6 +25,7 @@ import {
   type ClaimRequest,
   type E2eeStore,
   type JsonObject,
+  type RemoteDeviceList,
   type StoredSignature,
   type UploadedKey,
 } from '../../storage/e2ee.ts';
@@ -46,6 +57,8 @@ export interface E2eeDeps {
 export interface RemoteKeys {
   query(server: string, wanted: Record<string, string[]>, timeoutMs: number): Promise<Record<string, unknown>>;
   claim(server: string, wanted: Record<string, Record<string, string>>, timeoutMs: number): Promise<Record<string, unknown>>;
+  /** GET /user/devices/{userId} (server-server user_devices.yaml). */
+  devices(server: string, userId: string, timeoutMs: number): Promise<Record<string, unknown>>;
 }
 
 /** How long a client waits for other servers (keys.yaml `timeout`: 10 s by default; bounded). */
@@ -95,6 +108,8 @@ export class DeviceListAnnouncer {
 export class DeviceKeysService implements DeviceListSource {
   readonly announcer: DeviceListAnnouncer;
   private remote: RemoteKeys | undefined;
+  /** Resyncs in flight, by user (concurrent queries share one fetch). */
+  private readonly resyncs = new Map<string, Promise<RemoteDeviceList>>();
 
   constructor(private readonly deps: E2eeDeps) {
     this.announcer = new DeviceListAnnouncer(deps);
@@ -141,6 +156,7 @@ export class DeviceKeysService implements DeviceListSource {
   }
 
   private async onMembershipChanged(userId: string, roomId: string, kind: 'join' | 'leave'): Promise<void> {
+    if (kind === 'leave') await this.dropUnsharedRemoteLists();
     const position = await this.deps.store.recordMembershipChange(userId, roomId, kind);
     if (position === null) return;
     const users = new Set(this.deps.rooms.joinedMembers(roomId));
@@ -177,22 +193,39 @@ export class DeviceKeysService implements DeviceListSource {
     const out = this.query(viewer, wanted);
     const remote = this.remote;
     if (!remote) return out;
+    const timeout = remoteTimeout(timeoutMs);
     await Promise.all(
       Object.entries(byRemoteServer(wanted, this.deps.serverName)).map(async ([server, users]) => {
+        delete out.failures[server];
+        const uncached: Record<string, string[]> = {};
+        await Promise.all(
+          Object.entries(users).map(async ([userId, deviceIds]) => {
+            if (!this.sharesRoomWithLocalUser(userId)) {
+              uncached[userId] = deviceIds;
+              return;
+            }
+            try {
+              const cached = this.deps.store.remoteDeviceList(userId);
+              serveList(out, cached && !cached.stale ? cached : await this.resync(remote, server, userId, timeout), deviceIds);
+            } catch (e) {
+              out.failures[server] = failure(e);
+            }
+          }),
+        );
+        if (Object.keys(uncached).length === 0) return;
         try {
-          const res = await remote.query(server, users, remoteTimeout(timeoutMs));
-          delete out.failures[server];
+          const res = await remote.query(server, uncached, timeout);
           const devices = objectField(res, 'device_keys');
-          for (const userId of Object.keys(users)) {
+          for (const userId of Object.keys(uncached)) {
             const perDevice: Record<string, JsonObject> = {};
             for (const [deviceId, keys] of Object.entries(objectField(devices, userId))) {
-              if (isJsonObject(keys) && keys.user_id === userId && keys.device_id === deviceId) perDevice[deviceId] = keys;
+              if (isDeviceKeys(keys, userId, deviceId)) perDevice[deviceId] = keys;
             }
             out.device_keys[userId] = perDevice;
-            for (const [field, target] of [['master_keys', out.master_keys], ['self_signing_keys', out.self_signing_keys]] as const) {
-              const key = objectField(res, field)[userId];
-              if (isJsonObject(key) && key.user_id === userId) target[userId] = key;
-            }
+            const master = crossSigningKey(objectField(res, 'master_keys')[userId], userId);
+            if (master) out.master_keys[userId] = master;
+            const selfSigning = crossSigningKey(objectField(res, 'self_signing_keys')[userId], userId);
+            if (selfSigning) out.self_signing_keys[userId] = selfSigning;
           }
         } catch (e) {
           out.failures[server] = failure(e);
@@ -200,6 +233,71 @@ export class DeviceKeysService implements DeviceListSource {
       }),
     );
     return out;
+  }
+
+  // ---- remote device lists: the cache ----
+
+  /** Step 1 (and a stale list's resync): the user's whole list from their server, cached while
+   * we still share a room with them. */
+  private resync(remote: RemoteKeys, server: string, userId: string, timeoutMs: number): Promise<RemoteDeviceList> {
+    let p = this.resyncs.get(userId);
+    if (!p) {
+      p = (async () => {
+        const res = await remote.devices(server, userId, timeoutMs);
+        if (res.user_id !== userId) throw new Error('the remote answered for another user');
+        const list: RemoteDeviceList = { userId, streamId: typeof res.stream_id === 'number' ? res.stream_id : null, stale: false, devices: {} };
+        for (const d of Array.isArray(res.devices) ? res.devices : []) {
+          if (isJsonObject(d) && typeof d.device_id === 'string') list.devices[d.device_id] = deviceEntry(userId, d.device_id, d.keys, d.device_display_name);
+        }
+        const master = crossSigningKey(res.master_key, userId);
+        if (master) list.masterKey = master;
+        const selfSigning = crossSigningKey(res.self_signing_key, userId);
+        if (selfSigning) list.selfSigningKey = selfSigning;
+        if (this.sharesRoomWithLocalUser(userId)) await this.deps.store.putRemoteDeviceList(list);
+        return list;
+      })().finally(() => this.resyncs.delete(userId));
+      this.resyncs.set(userId, p);
+    }
+    return p;
+  }
+
+  /** Step 2: an m.device_list_update or m.signing_key_update from the user's own server (the
+   * receiver checked the origin) updates a cached list. The caller records the change for sync. */
+  async applyRemoteDeviceListEdu(eduType: 'm.device_list_update' | 'm.signing_key_update', content: JsonObject): Promise<void> {
+    const { store } = this.deps;
+    const userId = content.user_id;
+    if (typeof userId !== 'string') return;
+    const list = store.remoteDeviceList(userId);
+    if (!list) return;
+    if (eduType === 'm.signing_key_update') {
+      const master = crossSigningKey(content.master_key, userId);
+      const selfSigning = crossSigningKey(content.self_signing_key, userId);
+      if (master) list.masterKey = master;
+      if (selfSigning) list.selfSigningKey = selfSigning;
+      if (master || selfSigning) await store.putRemoteDeviceList(list);
+      return;
+    }
+    if (list.stale) return;
+    const { stream_id: streamId, prev_id: prevIds, device_id: deviceId } = content;
+    if (typeof streamId !== 'number' || typeof deviceId !== 'string') return store.markRemoteDeviceListStale(userId);
+    if (list.streamId !== null && streamId <= list.streamId) return;
+    const prev = Array.isArray(prevIds) ? prevIds.filter((x): x is number => typeof x === 'number') : [];
+    if (list.streamId === null || prev.length === 0 || Math.max(...prev) !== list.streamId) return store.markRemoteDeviceListStale(userId);
+    if (content.deleted === true) delete list.devices[deviceId];
+    else list.devices[deviceId] = deviceEntry(userId, deviceId, content.keys, content.device_display_name);
+    list.streamId = streamId;
+    await store.putRemoteDeviceList(list);
+  }
+
+  /** Step 3: cached users no local user shares a room with any more. */
+  private async dropUnsharedRemoteLists(): Promise<void> {
+    const gone = this.deps.store.remoteDeviceListUsers().filter((u) => !this.sharesRoomWithLocalUser(u));
+    if (gone.length > 0) await this.deps.store.dropRemoteDeviceLists(gone);
+  }
+
+  private sharesRoomWithLocalUser(userId: string): boolean {
+    for (const u of this.deps.rooms.usersSharingRoomsWith(userId)) if (userIdServerName(u) === this.deps.serverName) return true;
+    return false;
   }
 
   /** Local users only (remote ones are listed under `failures`); other servers see this too. */
@@ -338,6 +436,33 @@ function byRemoteServer<T>(wanted: Record<string, T>, ourServer: string): Record
 
 function isJsonObject(v: unknown): v is JsonObject {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** A remote's device_keys object for this user and device (remote answers are untrusted JSON). */
+function isDeviceKeys(v: unknown, userId: string, deviceId: string): v is JsonObject {
+  return isJsonObject(v) && v.user_id === userId && v.device_id === deviceId;
+}
+
+function crossSigningKey(v: unknown, userId: string): JsonObject | undefined {
+  return isJsonObject(v) && v.user_id === userId ? v : undefined;
+}
+
+/** A cached device: its keys (or {} without keys) with the display name under `unsigned`. */
+function deviceEntry(userId: string, deviceId: string, keys: unknown, displayName: unknown): JsonObject {
+  if (!isDeviceKeys(keys, userId, deviceId)) return {};
+  const { unsigned: _u, ...rest } = keys;
+  return { ...rest, unsigned: typeof displayName === 'string' ? { device_display_name: displayName } : {} };
+}
+
+/** A cached list into a /keys/query answer (`deviceIds` empty: every device with keys). */
+function serveList(out: KeysQueryResult, list: RemoteDeviceList, deviceIds: readonly string[]): void {
+  const devices: Record<string, JsonObject> = {};
+  for (const [deviceId, keys] of Object.entries(list.devices)) {
+    if (keys.device_id === deviceId && (deviceIds.length === 0 || deviceIds.includes(deviceId))) devices[deviceId] = keys;
+  }
+  out.device_keys[list.userId] = devices;
+  if (list.masterKey) out.master_keys[list.userId] = list.masterKey;
+  if (list.selfSigningKey) out.self_signing_keys[list.userId] = list.selfSigningKey;
 }
 
 /** `obj[field]` if it is an object, else {} (remote answers are untrusted JSON). */

@@ -6,25 +6,32 @@
  *
  *  1. Backward extremities: prev events of the room's oldest timeline events that are unknown or
  *     only outliers (none: the timeline starts at the create event, nothing to fetch).
- *  2. GET /backfill from the servers of joined members (most members first) until one answers,
- *     all within one deadline; a server down or slow only means the page stays as it is.
+ *  2. GET /backfill from the servers of joined members (most members first, servers the room's
+ *     m.room.server_acl denies skipped) until one answers, all within one deadline; a server down
+ *     or slow only means the page stays as it is.
  *  3. Checks 1–4 on every event as the receiver makes them (IncomingPdus.storeOutliers: stored as
  *     outliers, or as rejected), unknown auth events fetched with /event_auth.
  *  4. Oldest first, check 5 (IncomingPdus.checkAuthAndStateBefore): prev events within the batch
  *     give their state from memory, others from /state_ids (a bounded number). There is no
  *     soft-fail check: history is not measured against the present (Synapse's backfilled events).
  *  5. One write (RoomsStore.persistBackfill): accepted events at negative positions in that order,
- *     before the room's timeline; rejected ones aside. Nothing is announced: history reaches
- *     neither sync, push nor other servers. History visibility applies when clients read it.
+ *     before the room's timeline; rejected ones aside; redactions as the live path applies them
+ *     (the receiver's rule, IncomingPdus' redactionAllowed): a backfilled redaction applies to its
+ *     target held or in the batch, a backfilled event takes a redaction held already (a newer
+ *     page, or a live one that named an event we lacked), and a redaction of an event still
+ *     missing is recorded for when it comes. Nothing is announced: history reaches neither sync,
+ *     push nor other servers; only the search index is told (`indexHistory`). History visibility
+ *     applies when clients read it.
  */
 import { createEventIdFromRoomId } from '../../core/events/event-id.ts';
-import { referencedEventIds, stateMapKey } from '../../core/events/types.ts';
+import { referencedEventIds, stateMapKey, type StoredPdu } from '../../core/events/types.ts';
 import { userIdServerName } from '../../core/ids.ts';
 import type { RoomVersion } from '../../core/room-versions.ts';
-import type { AsideEvent, BackfilledEvent, RoomsStore } from '../../storage/rooms.ts';
+import type { AppliedRedaction, AsideEvent, BackfilledEvent, RoomsStore } from '../../storage/rooms.ts';
 import { relationOf, type EventSender } from '../rooms/send-event.ts';
-import type { IncomingPdus, VerifiedPdu } from './receiver/incoming-pdu.ts';
+import { redactionAllowed, redactionTarget, type IncomingPdus, type VerifiedPdu } from './receiver/incoming-pdu.ts';
 import { isObject, topologicalOrder } from './receiver/missing-events.ts';
+import { serverAllowedByAcl } from './receiver/server-acl.ts';
 
 /** Longest a /messages request waits for a backfill round (Synapse bounds it similarly). */
 export const BACKFILL_TIMEOUT_MS = 5_000;
@@ -46,6 +53,8 @@ export interface BackfillDeps {
   now?: () => number;
   timeoutMs?: number;
   log?: (level: 'info' | 'warn', msg: string, fields?: Record<string, unknown>) => void;
+  /** Durable backfilled events, for the search index (never sync, push or federation). */
+  indexHistory?: (pdus: readonly StoredPdu[]) => void;
 }
 
 export class FederationBackfill {
@@ -96,7 +105,8 @@ export class FederationBackfill {
     // Step 2.
     const deadline = this.now() + (this.deps.timeoutMs ?? BACKFILL_TIMEOUT_MS);
     const want = Math.min(MAX_BACKFILL, Math.max(MIN_BACKFILL, limit * 2));
-    for (const server of this.residentServers(entry.joined)) {
+    const acl = entry.state.get(stateMapKey('m.room.server_acl', ''))?.content;
+    for (const server of this.residentServers(entry.joined).filter((s) => serverAllowedByAcl(acl, s))) {
       const remaining = deadline - this.now();
       if (remaining <= 0) break;
       let raws: unknown[];
@@ -194,8 +204,49 @@ export class FederationBackfill {
 
     // Step 5.
     if (accepted.length === 0 && rejected.length === 0) return 0;
-    await store.persistBackfill(roomId, accepted, rejected).durable;
-    this.deps.log?.('info', 'backfilled history', { roomId, origin, events: accepted.length, rejected: rejected.length });
+    const redactions = this.redactions(version, roomId, accepted);
+    await store.persistBackfill(roomId, accepted, rejected, redactions).durable;
+    // A redacted state event may still be the room's current state.
+    for (const r of redactions) this.deps.sender.cache.redacted(roomId, r.targetPdu);
+    this.deps.indexHistory?.(accepted.map((e) => e.pdu));
+    this.deps.log?.('info', 'backfilled history', { roomId, origin, events: accepted.length, rejected: rejected.length, redactions: redactions.length });
     return accepted.length;
+  }
+
+  /** Step 5's redactions: each accepted redaction names its target (`redacts`, kept even when
+   * the target is missing); pairs of a redaction and a target held or in the batch, in either
+   * direction, apply when the receiver's rule allows them against the redaction's state before. */
+  private redactions(version: RoomVersion, roomId: string, accepted: BackfilledEvent[]): (AppliedRedaction & { targetPdu: StoredPdu })[] {
+    const { store } = this.deps;
+    const batch = new Map(accepted.map((e) => [e.pdu.event_id, e]));
+    const pairs: { redaction: StoredPdu; stateBefore: ReadonlyMap<string, string>; target: string }[] = [];
+    for (const e of accepted) {
+      const target = e.pdu.type === 'm.room.redaction' ? redactionTarget(version, e.pdu) : undefined;
+      if (target === undefined) continue;
+      e.redacts = target;
+      pairs.push({ redaction: e.pdu, stateBefore: e.stateBefore, target });
+    }
+    const held = store.redactionsTargeting([...batch.keys()]);
+    const heldRecs = store.getEvents([...held.values()].flat());
+    for (const [target, ids] of held) {
+      for (const id of ids) {
+        const rec = heldRecs.get(id);
+        // A redaction is no state event: the state after it is the state before it.
+        if (rec && !batch.has(id)) pairs.push({ redaction: rec.pdu, stateBefore: store.stateGroupIds(rec.stateGroup), target });
+      }
+    }
+    const out: (AppliedRedaction & { targetPdu: StoredPdu })[] = [];
+    for (const { redaction, stateBefore, target } of pairs) {
+      const targetPdu = batch.get(target)?.pdu ?? store.getEvent(target)?.pdu;
+      if (!targetPdu || targetPdu.room_id !== roomId || redaction.room_id !== roomId) continue;
+      const state = new Map<string, StoredPdu>();
+      for (const key of [stateMapKey('m.room.create', ''), stateMapKey('m.room.power_levels', '')]) {
+        const id = stateBefore.get(key);
+        const pdu = id === undefined ? undefined : (batch.get(id)?.pdu ?? store.getDagEvent(id)?.pdu);
+        if (pdu) state.set(key, pdu);
+      }
+      if (redactionAllowed(version, redaction, targetPdu, state)) out.push({ redactionId: redaction.event_id, target, targetPdu });
+    }
+    return out;
   }
 }

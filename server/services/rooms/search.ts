@@ -2,7 +2,8 @@
  * Server-side search (spec: client-server search.yaml, modules/search.md), category
  * `room_events`. Indexing: every durable event (bus `eventPersisted`) whose searchable key is
  * plain text goes into the index (content.body of m.room.message, content.name of m.room.name,
- * content.topic and the text/plain m.topic of m.room.topic); m.room.encrypted events carry no
+ * content.topic and the text/plain m.topic of m.room.topic), and backfilled history as the
+ * federation backfill stores it; m.room.encrypted events carry no
  * plaintext and are never indexed; a redaction removes its target. Querying:
  *  1. Rooms: every room the user has a (non-forgotten) membership in, narrowed by the filter's
  *     rooms/not_rooms and by a group's next_batch token.
@@ -218,6 +219,20 @@ export class SearchService {
     return this.scheduleFlush();
   }
 
+  /** Backfilled history (durable, never on the bus: it must not wake sync, push or federation),
+   * indexed like live events. Never throws. */
+  onHistoryBackfilled(pdus: readonly StoredPdu[]): Promise<void> {
+    for (const pdu of pdus) {
+      try {
+        const op = this.indexOp({ pdu });
+        if (op) this.pending.push(op);
+      } catch (err) {
+        this.deps.log?.('error', 'search indexing failed', { eventId: pdu.event_id, error: (err as Error).message });
+      }
+    }
+    return this.scheduleFlush();
+  }
+
   /** Writes what is still pending (shutdown: before the database closes). */
   async close(): Promise<void> {
     while (this.flushing) await this.flushing;
@@ -250,7 +265,7 @@ export class SearchService {
     }
   }
 
-  private indexOp({ pdu }: BusEvents['eventPersisted']): { add: SearchEntry } | { remove: string } | undefined {
+  private indexOp({ pdu }: Pick<BusEvents['eventPersisted'], 'pdu'>): { add: SearchEntry } | { remove: string } | undefined {
     if (pdu.type === 'm.room.redaction') {
       const target = typeof pdu.redacts === 'string' ? pdu.redacts : pdu.content.redacts;
       if (typeof target !== 'string') return undefined;

@@ -1,6 +1,6 @@
 /**
- * sql.js implementation of E2eeStore (storage/e2ee.ts) over the tables of migration
- * 0006-e2ee.sql. Every write is one synchronous transaction; values that vary between runs come
+ * sql.js implementation of E2eeStore (storage/e2ee.ts) over the tables of migrations
+ * 0006-e2ee.sql and 0017-remote-device-lists.sql. Every write is one synchronous transaction; values that vary between runs come
  * in as parameters, so journal replay is deterministic.
  */
 import type { Database, SqlReader, SqlRow, SqlWriter } from '../storage.ts';
@@ -21,6 +21,7 @@ import {
   type JsonObject,
   type KeyUpload,
   type NewSignature,
+  type RemoteDeviceList,
   type StoredSignature,
   type ToDeviceSend,
 } from '../e2ee.ts';
@@ -241,6 +242,58 @@ export class SqlJsE2eeStore implements E2eeStore {
   }
 
   // ---- device-list stream ----
+
+  // ---- remote users' device lists ----
+
+  remoteDeviceList(userId: string): RemoteDeviceList | undefined {
+    const row = this.db.read((r) =>
+      r.get('SELECT stream_id, stale, devices_json, master_key_json, self_signing_key_json FROM e2ee_remote_device_lists WHERE user_id = ?', [userId]),
+    );
+    if (!row) return undefined;
+    const list: RemoteDeviceList = {
+      userId,
+      streamId: row.stream_id === null ? null : Number(row.stream_id),
+      stale: Number(row.stale) === 1,
+      devices: parse(row.devices_json) as Record<string, JsonObject>,
+    };
+    if (row.master_key_json !== null) list.masterKey = parse(row.master_key_json);
+    if (row.self_signing_key_json !== null) list.selfSigningKey = parse(row.self_signing_key_json);
+    return list;
+  }
+
+  remoteDeviceListUsers(): string[] {
+    return this.db.read((r) => r.all('SELECT user_id FROM e2ee_remote_device_lists ORDER BY user_id')).map((row) => String(row.user_id));
+  }
+
+  putRemoteDeviceList(list: RemoteDeviceList): Promise<void> {
+    return this.db.write((w) => {
+      w.run(
+        `INSERT INTO e2ee_remote_device_lists (user_id, stream_id, stale, devices_json, master_key_json, self_signing_key_json) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (user_id) DO UPDATE SET stream_id = excluded.stream_id, stale = excluded.stale, devices_json = excluded.devices_json,
+           master_key_json = excluded.master_key_json, self_signing_key_json = excluded.self_signing_key_json`,
+        [
+          list.userId,
+          list.streamId,
+          list.stale ? 1 : 0,
+          JSON.stringify(list.devices),
+          list.masterKey ? JSON.stringify(list.masterKey) : null,
+          list.selfSigningKey ? JSON.stringify(list.selfSigningKey) : null,
+        ],
+      );
+    });
+  }
+
+  markRemoteDeviceListStale(userId: string): Promise<void> {
+    return this.db.write((w) => {
+      w.run('UPDATE e2ee_remote_device_lists SET stale = 1 WHERE user_id = ?', [userId]);
+    });
+  }
+
+  dropRemoteDeviceLists(userIds: readonly string[]): Promise<void> {
+    return this.db.write((w) => {
+      for (const u of userIds) w.run('DELETE FROM e2ee_remote_device_lists WHERE user_id = ?', [u]);
+    });
+  }
 
   recordKeysChange(userId: string): Promise<number> {
     return this.db.write((w) => recordChange(w, userId, null, 'keys'));

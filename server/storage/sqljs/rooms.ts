@@ -13,6 +13,7 @@ import { allocateStreamPosition } from '../stream.ts';
 import { insertPushActions } from './push.ts';
 import { parseStateMapKey, stateMapKey, type StoredPdu } from '../../core/events/types.ts';
 import type {
+  AppliedRedaction,
   AsideEvent,
   AsideKind,
   BackfilledEvent,
@@ -183,10 +184,10 @@ export class SqlJsRoomsStore implements RoomsStore {
     }
     if (batch.pushActions) insertPushActions(w, batch.pushActions, position);
     if (batch.redacts !== undefined) {
-      w.run('INSERT INTO redactions (redaction_id, redacts) VALUES (?, ?) ON CONFLICT (redaction_id) DO NOTHING', [pdu.event_id, batch.redacts]);
-      w.run('UPDATE events SET redacted_by = ? WHERE event_id = ? AND redacted_by IS NULL', [pdu.event_id, batch.redacts]);
-      // A redacted event no longer relates to anything (spec: relations "Redactions").
-      w.run('DELETE FROM event_relations WHERE event_id = ?', [batch.redacts]);
+      recordRedaction(w, pdu.event_id, batch.redacts);
+      applyRedaction(w, pdu.event_id, batch.redacts);
+    } else if (batch.redactsUnheld !== undefined) {
+      recordRedaction(w, pdu.event_id, batch.redactsUnheld);
     }
     return { persisted: { position, stateGroup, replacesState, currentGroup }, groupState };
   }
@@ -528,7 +529,7 @@ export class SqlJsRoomsStore implements RoomsStore {
     return { result: undefined, durable };
   }
 
-  persistBackfill(roomId: string, events: readonly BackfilledEvent[], aside: readonly AsideEvent[]): OrderedWrite<void> {
+  persistBackfill(roomId: string, events: readonly BackfilledEvent[], aside: readonly AsideEvent[], redactions: readonly AppliedRedaction[] = []): OrderedWrite<void> {
     let applied = false;
     const durable = this.db.write((w) => {
       this.applyAside(w, roomId, aside);
@@ -537,7 +538,7 @@ export class SqlJsRoomsStore implements RoomsStore {
       const low = w.get('SELECT MIN(stream_pos) AS p FROM events');
       let position = Math.min(low?.p === null || low?.p === undefined ? 0 : Number(low.p), 0) - events.length;
       let prevGroup: number | null = null;
-      for (const { pdu, stateBefore, relation } of events) {
+      for (const { pdu, stateBefore, relation, redacts } of events) {
         const id = pdu.event_id;
         if (w.get('SELECT 1 AS x FROM events WHERE event_id = ?', [id])) continue;
         const before: number = this.groupFromMap(w, roomId, prevGroup, stateBefore).group;
@@ -565,9 +566,11 @@ export class SqlJsRoomsStore implements RoomsStore {
             [id, roomId, relation.relatesTo, relation.relType, pdu.type, pdu.sender, position],
           );
         }
+        if (redacts !== undefined) recordRedaction(w, id, redacts);
         prevGroup = group;
         position++;
       }
+      for (const r of redactions) applyRedaction(w, r.redactionId, r.target);
       applied = true;
     });
     if (!applied) {
@@ -576,6 +579,22 @@ export class SqlJsRoomsStore implements RoomsStore {
       throw new Error('the backfill write was not applied');
     }
     return { result: undefined, durable };
+  }
+
+  redactionsTargeting(eventIds: readonly string[]): Map<string, string[]> {
+    const out = new Map<string, string[]>();
+    const ids = [...new Set(eventIds)];
+    this.db.read((r) => {
+      for (let i = 0; i < ids.length; i += 200) {
+        const chunk = ids.slice(i, i + 200);
+        const rows = r.all(`SELECT redaction_id, redacts FROM redactions WHERE redacts IN (${chunk.map(() => '?').join(',')}) ORDER BY redaction_id`, chunk);
+        for (const row of rows) {
+          const target = String(row.redacts);
+          out.set(target, [...(out.get(target) ?? []), String(row.redaction_id)]);
+        }
+      }
+    });
+    return out;
   }
 
   getDagEvent(eventId: string): DagEventRecord | undefined {
@@ -865,4 +884,16 @@ function withoutUnsigned(pdu: StoredPdu): Omit<StoredPdu, 'unsigned'> {
   if (pdu.unsigned === undefined) return pdu;
   const { unsigned: _u, ...rest } = pdu;
   return rest;
+}
+
+/** Keeps the redaction → target link, whether or not the target is held. */
+function recordRedaction(w: SqlWriter, redactionId: string, target: string): void {
+  w.run('INSERT INTO redactions (redaction_id, redacts) VALUES (?, ?) ON CONFLICT (redaction_id) DO NOTHING', [redactionId, target]);
+}
+
+/** Marks a held target redacted (the first valid redaction wins). */
+function applyRedaction(w: SqlWriter, redactionId: string, target: string): void {
+  w.run('UPDATE events SET redacted_by = ? WHERE event_id = ? AND redacted_by IS NULL', [redactionId, target]);
+  // A redacted event no longer relates to anything (spec: relations "Redactions").
+  w.run('DELETE FROM event_relations WHERE event_id = ?', [target]);
 }

@@ -339,6 +339,11 @@ export class IncomingPdus {
     if (relation) batch.relation = relation;
     const redacts = this.redactionToApply(version, pdu, stateBeforeEvents);
     if (redacts !== undefined) batch.redacts = redacts;
+    else if (pdu.type === 'm.room.redaction') {
+      // Its target may come later by backfill, which then decides whether this applies.
+      const target = redactionTarget(version, pdu);
+      if (target !== undefined && !store.getEvent(target)) batch.redactsUnheld = target;
+    }
     const sent = sender.persistRemoteLocked(entry, batch, extremities);
     return { outcome: { status: 'accepted', eventId, position: sent.position }, durable: sent.done };
   }
@@ -438,13 +443,11 @@ export class IncomingPdus {
    * redactions"; v1–2 checked this in the auth rules already). */
   private redactionToApply(version: RoomVersion, pdu: StoredPdu, state: ReadonlyMap<string, StoredPdu>): string | undefined {
     if (pdu.type !== 'm.room.redaction') return undefined;
-    const target = version.redactsInContent ? pdu.content.redacts : pdu.redacts;
-    if (typeof target !== 'string') return undefined;
+    const target = redactionTarget(version, pdu);
+    if (target === undefined) return undefined;
     const rec = this.deps.store.getEvent(target);
     if (!rec || rec.roomId !== pdu.room_id) return undefined;
-    if (userIdServerName(rec.pdu.sender) === userIdServerName(pdu.sender)) return target;
-    const pl = readPowerLevels(version, state.get(stateMapKey('m.room.create', '')), state.get(stateMapKey('m.room.power_levels', '')));
-    return userPowerLevel(pl, pdu.sender) >= pl.levels.redact ? target : undefined;
+    return redactionAllowed(version, pdu, rec.pdu, state) ? target : undefined;
   }
 
   private reject(
@@ -463,6 +466,20 @@ export class IncomingPdus {
     this.deps.log?.('info', 'rejected a remote event', { eventId: pdu.event_id, reason });
     return { outcome: { status: 'rejected', eventId: pdu.event_id, reason }, durable: written.durable };
   }
+}
+
+/** The event an m.room.redaction names (v11 moved `redacts` into content). */
+export function redactionTarget(version: RoomVersion, pdu: StoredPdu): string | undefined {
+  const target = version.redactsInContent ? pdu.content.redacts : pdu.redacts;
+  return typeof target === 'string' ? target : undefined;
+}
+
+/** Whether `redaction` (its state before in `state`) may redact `target`, an event of the same
+ * room: same server as the target's sender, or the `redact` power level (v3+ "Handling redactions"). */
+export function redactionAllowed(version: RoomVersion, redaction: StoredPdu, target: StoredPdu, state: ReadonlyMap<string, StoredPdu>): boolean {
+  if (userIdServerName(target.sender) === userIdServerName(redaction.sender)) return true;
+  const pl = readPowerLevels(version, state.get(stateMapKey('m.room.create', '')), state.get(stateMapKey('m.room.power_levels', '')));
+  return userPowerLevel(pl, redaction.sender) >= pl.levels.redact;
 }
 
 /** The form auth and state resolution see: redacted once redacted. */

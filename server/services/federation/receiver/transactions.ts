@@ -32,8 +32,9 @@ export interface EduSinks {
   typing(roomId: string, userId: string, typing: boolean, timeoutMs?: number): void;
   receipt(r: { roomId: string; userId: string; receiptType: 'm.read' | 'm.read.private'; eventId: string; threadId: string | null; ts: number }): Promise<void>;
   presence(userId: string, p: { presence: 'online' | 'offline' | 'unavailable'; statusMsg: string | null; lastActiveAgo: number }): Promise<void>;
-  /** A remote user's devices or cross-signing keys changed (m.device_list_update, m.signing_key_update). */
-  deviceListChanged(userId: string): Promise<void>;
+  /** A remote user's devices or cross-signing keys changed (m.device_list_update, m.signing_key_update;
+   * `content` is the EDU's, its user on the origin server). */
+  deviceListChanged(userId: string, eduType: 'm.device_list_update' | 'm.signing_key_update', content: Record<string, unknown>): Promise<void>;
   toDevice(m: { sender: string; type: string; messageId: string; messages: Record<string, Record<string, JsonObject>> }): Promise<void>;
   /** Whether a user on this server shares a room with `userId` (presence is only taken then). */
   sharesRoomWithLocalUser(userId: string): boolean;
@@ -184,7 +185,7 @@ export class TransactionReceiver {
         return;
       case 'm.device_list_update':
       case 'm.signing_key_update':
-        if (typeof c.user_id === 'string' && userIdServerName(c.user_id) === origin) await edus.deviceListChanged(c.user_id);
+        if (typeof c.user_id === 'string' && userIdServerName(c.user_id) === origin) await edus.deviceListChanged(c.user_id, edu.edu_type, c);
         return;
       case 'm.direct_to_device':
         if (typeof c.sender !== 'string' || userIdServerName(c.sender) !== origin) return;
