@@ -1,7 +1,9 @@
 // The one place that talks to a sql.js database: prepared-statement cache, row shaping,
 // transactions, and the rules that keep journal replay deterministic (statements in a write
-// transaction may not read the clock or a random source; reads outside a transaction may not
-// change anything, enforced by SQLite's query_only).
+// transaction may not read the clock or a random source; read() may only run statements that
+// change nothing, checked on their text). Not SQLite's query_only: toggling it around each write
+// (a "flag" pragma) expires every prepared statement, so each statement was compiled again after
+// every write.
 import initSqlJs from 'sql.js';
 import { createRequire } from 'node:module';
 import type { SqlParam, SqlReader, SqlRow, SqlWriter } from '../storage.ts';
@@ -38,9 +40,12 @@ export function nondeterminismIn(sql: string): string | null {
   return null;
 }
 
-/** Statements inside write() whose text cannot modify data need not be journaled. */
+// PRAGMAs that only report (asked without a value).
+const READ_ONLY_PRAGMA = /^\s*pragma\s+(integrity_check|quick_check|foreign_key_check|page_count|page_size|freelist_count|table_info|index_list|index_info|user_version)\b[^=]*$/i;
+
+/** Statements whose text cannot modify data: all read() may run, and what write() need not journal. */
 function isPureRead(sql: string): boolean {
-  if (/^\s*(select|values)\b/i.test(sql)) return true;
+  if (/^\s*(select|values)\b/i.test(sql) || READ_ONLY_PRAGMA.test(sql)) return true;
   return /^\s*with\b/i.test(sql) && !/\b(insert|update|delete|replace)\b/i.test(sql);
 }
 
@@ -102,7 +107,7 @@ export class Connection {
     // Durability is the journal's job, so SQLite's own rollback journal can live in memory. This
     // connection is the only one, so it keeps its lock: SQLite then trusts its page cache instead
     // of re-checking the file at the start of every read (a third of a simple read's cost).
-    db.exec('PRAGMA journal_mode = MEMORY; PRAGMA synchronous = OFF; PRAGMA locking_mode = EXCLUSIVE; PRAGMA foreign_keys = ON; PRAGMA query_only = 1');
+    db.exec('PRAGMA journal_mode = MEMORY; PRAGMA synchronous = OFF; PRAGMA locking_mode = EXCLUSIVE; PRAGMA foreign_keys = ON');
   }
 
   private statement(sql: string): CachedStatement {
@@ -161,8 +166,8 @@ export class Connection {
     const statement = (sql: string): CachedStatement => {
       check();
       const entry = this.statement(sql);
-      // Inside write() query_only is off, and what a reader changes would not be journaled.
-      if (this.inTransaction && !entry.pureRead) throw new Error(`read() inside write() may only SELECT: ${sql}`);
+      // What a reader changed would not be journaled, so it would be lost in a crash.
+      if (!entry.pureRead) throw new Error(`read() is readonly: it may only query (SELECT, VALUES, WITH, a reporting PRAGMA): ${sql}`);
       return entry;
     };
     const reader: SqlReader = {
@@ -235,7 +240,6 @@ export class Connection {
     };
 
     this.inTransaction = true;
-    this.exec('PRAGMA query_only = 0');
     this.exec('BEGIN');
     try {
       const result = fn(writer);
@@ -249,7 +253,6 @@ export class Connection {
       throw err;
     } finally {
       open = false;
-      this.exec('PRAGMA query_only = 1');
       this.inTransaction = false;
     }
   }
@@ -270,14 +273,12 @@ export class Connection {
   }
 
   beginReplay(): void {
-    this.exec('PRAGMA query_only = 0');
     this.exec('BEGIN');
   }
 
   endReplay(ok: boolean): void {
     if (ok) this.exec('COMMIT');
     else this.rollbackQuietly();
-    this.exec('PRAGMA query_only = 1');
   }
 
   private lastInsertRowid(): number {
@@ -319,12 +320,7 @@ export class Connection {
    */
   vacuum(): void {
     if (this.inTransaction) throw new Error('VACUUM cannot run inside a transaction');
-    this.exec('PRAGMA query_only = 0');
-    try {
-      this.db.run('VACUUM');
-    } finally {
-      this.exec('PRAGMA query_only = 1');
-    }
+    this.db.run('VACUUM');
   }
 
   /** A consistent image of the database; synchronous, so it sits between two transactions. */
