@@ -34,6 +34,8 @@ export interface UnreadCount {
   threadId: string;
   notify: number;
   highlight: number;
+  /** Stream position of the newest row counted. */
+  lastPosition: number;
 }
 
 export interface PusherRow {

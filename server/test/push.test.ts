@@ -351,6 +351,30 @@ describe('unread counts and /notifications', () => {
     assert.deepEqual(w.counts.counts(ALICE, ROOM), { notification_count: 0, highlight_count: 0 });
   });
 
+  test('counts kept between syncs grow with new rows and start over when the receipt moves', async (t) => {
+    const w = await world(t);
+    await w.send({ content: { msgtype: 'm.text', body: 'one' } });
+    const p2 = await w.send({ content: { msgtype: 'm.text', body: 'two' } });
+    assert.deepEqual(w.counts.counts(ALICE, ROOM), { notification_count: 2, highlight_count: 0 });
+    await w.send({ content: { msgtype: 'm.text', body: 'hey alice', 'm.mentions': { user_ids: [ALICE] } } });
+    const root = `$e${p2}`;
+    await w.send({ content: { msgtype: 'm.text', body: 'in thread', 'm.relates_to': { rel_type: 'm.thread', event_id: root } } });
+    assert.deepEqual(w.counts.counts(ALICE, ROOM), {
+      notification_count: 4,
+      highlight_count: 1,
+      threads: { [root]: { notification_count: 1, highlight_count: 0 } },
+    });
+    assert.deepEqual(w.counts.counts(ALICE, ROOM).notification_count, 4, 'asking again counts nothing twice');
+    w.receipts.set(`${ALICE}|${ROOM}|`, p2);
+    assert.deepEqual(w.counts.counts(ALICE, ROOM), {
+      notification_count: 2,
+      highlight_count: 1,
+      threads: { [root]: { notification_count: 1, highlight_count: 0 } },
+    });
+    await w.send({ content: { msgtype: 'm.text', body: 'three' } });
+    assert.equal(w.counts.counts(ALICE, ROOM).notification_count, 3);
+  });
+
   test('an invite notifies the invitee; a 1:1 room uses room_one_to_one', async (t) => {
     const w = await world(t);
     w.members.set(ROOM, [BOB]);

@@ -74,8 +74,44 @@ function relatesTo(content: unknown): { rel_type?: unknown; event_id?: unknown }
   return r && typeof r === 'object' && !Array.isArray(r) ? (r as { rel_type?: unknown; event_id?: unknown }) : undefined;
 }
 
+/** How long counts kept in memory are trusted before a full recount (purges delete rows behind them). */
+const TALLY_TTL_MS = 5 * 60_000;
+const MAX_TALLIES = 20_000;
+
+/** Notifying rows of one (user, room) after a receipt position, per thread, up to `upTo`. */
+interface Tally {
+  after: number;
+  upTo: number;
+  byThread: Map<string, { notify: number; highlight: number }>;
+  countedAt: number;
+}
+
 export class PushCounts implements UnreadCountsSource {
+  /** Counts kept between syncs, so each sync counts only the rows added since the last one
+   * (a room with thousands unread would otherwise be counted in full at every sync). */
+  private readonly tallies = new Map<string, Tally>();
+
   constructor(private readonly deps: PushCountsDeps) {}
+
+  /** Per-thread notifying rows after `after`: the kept tally plus the rows newer than it. Rows are
+   * written with increasing stream positions, so "newer than upTo" misses none. */
+  private unreadSince(userId: string, roomId: string, after: number): { threadId: string; notify: number; highlight: number }[] {
+    const key = `${userId}\u0000${roomId}`;
+    const now = this.deps.now();
+    let tally = this.tallies.get(key);
+    if (!tally || tally.after !== after || now - tally.countedAt > TALLY_TTL_MS) {
+      tally = { after, upTo: after, byThread: new Map(), countedAt: now };
+      if (this.tallies.size >= MAX_TALLIES) this.tallies.clear();
+    }
+    this.tallies.delete(key);
+    this.tallies.set(key, tally);
+    for (const g of this.deps.store.unreadByThread(userId, roomId, tally.upTo)) {
+      const t = tally.byThread.get(g.threadId) ?? { notify: 0, highlight: 0 };
+      tally.byThread.set(g.threadId, { notify: t.notify + g.notify, highlight: t.highlight + g.highlight });
+      if (g.lastPosition > tally.upTo) tally.upTo = g.lastPosition;
+    }
+    return [...tally.byThread].map(([threadId, t]) => ({ threadId, ...t }));
+  }
 
   /** PushEvaluator (services/rooms/send-event.ts): the event's notifying results, to be stored
    * with it, and what to do once it is durable; undefined when nobody is notified. Never throws:
@@ -134,7 +170,7 @@ export class PushCounts implements UnreadCountsSource {
     let n = 0;
     let h = 0;
     let threads: Counts['threads'];
-    for (const g of this.deps.store.unreadByThread(userId, roomId, unthreaded)) {
+    for (const g of this.unreadSince(userId, roomId, unthreaded)) {
       let c = { notify: g.notify, highlight: g.highlight };
       const threaded = this.deps.readReceiptPosition(userId, roomId, g.threadId === '' ? 'main' : g.threadId);
       if (threaded !== null && threaded > unthreaded) c = this.deps.store.unreadInThread(userId, roomId, g.threadId, threaded);

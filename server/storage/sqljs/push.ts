@@ -158,12 +158,14 @@ export function createSqlJsPushStore(db: Database): PushStore {
     unreadByThread(userId, roomId, after) {
       const rows = db.read((r) =>
         r.all(
-          `SELECT thread_id, COUNT(*) AS n, SUM(highlight) AS h FROM event_push_actions
+          `SELECT thread_id, COUNT(*) AS n, SUM(highlight) AS h, MAX(stream_pos) AS p FROM event_push_actions
            WHERE user_id = ? AND room_id = ? AND stream_pos > ? AND notify = 1 GROUP BY thread_id`,
           [userId, roomId, after],
         ),
       );
-      return rows.map((row): UnreadCount => ({ threadId: String(row.thread_id), notify: Number(row.n), highlight: Number(row.h ?? 0) }));
+      return rows.map(
+        (row): UnreadCount => ({ threadId: String(row.thread_id), notify: Number(row.n), highlight: Number(row.h ?? 0), lastPosition: Number(row.p) }),
+      );
     },
 
     unreadInThread(userId, roomId, threadId, after) {
