@@ -23,6 +23,7 @@ import { DEFAULT_BACKOFF, DestinationHealthService } from './services/federation
 import { FederationSender } from './services/federation/sender/sender.ts';
 import type { TransactionResult } from './services/federation/sender/destination-queue.ts';
 import { EduProducer } from './services/federation/sender/edus.ts';
+import * as userKeysApi from './api/federation/user-keys.ts';
 import { FederationJoins } from './services/federation/joins.ts';
 import { ROOM_VERSIONS } from './core/room-versions.ts';
 import { defaultRandomString } from './services/rooms/send-event.ts';
@@ -154,8 +155,19 @@ function observeEphemeral(ctx: WiringContext, edus: EduProducer): void {
 /** The sender part: no routes of its own (the admin API reads `health`); stops the queues. */
 export const federationSenderPart: WiringPart = async (ctx) => {
   const s = await federationSending(ctx);
+  const t = await federationTransport(ctx);
   return {
-    mount() {},
+    mount(r) {
+      // Here rather than with the other query endpoints: /user/devices reports the device list
+      // version (stream_id) that this part's m.device_list_update EDUs continue from.
+      userKeysApi.register(r, {
+        fed: t.authMiddleware,
+        serverName: ctx.serverName,
+        deviceKeys: ctx.deviceKeys,
+        devices: ctx.users.store,
+        deviceListStreamId: (userId) => s.edus.deviceListStreamId(userId),
+      });
+    },
     close: () => s.sender.close(),
   };
 };

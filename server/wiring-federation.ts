@@ -21,7 +21,6 @@ import { federationAuth, type InboundCheck } from './api/federation/auth.ts';
 import * as serverKeysApi from './api/federation/server-keys.ts';
 import * as versionApi from './api/federation/version.ts';
 import * as queryApi from './api/federation/query.ts';
-import * as userKeysApi from './api/federation/user-keys.ts';
 import * as openidApi from './api/federation/openid.ts';
 import * as publicRoomsApi from './api/federation/public-rooms.ts';
 import * as hierarchyApi from './api/federation/hierarchy.ts';
@@ -141,7 +140,6 @@ export const federationTransportPart: WiringPart = async (ctx) => {
       serverKeysApi.register(r, { ownKeys: t.ownKeys, keys: t.keys, signingKey: t.signingKey, serverName, wellKnownServer: () => settings().federationWellKnownServer });
       versionApi.register(r);
       queryApi.register(r, { fed, serverName, rooms: ctx.rooms, profile: ctx.profile });
-      userKeysApi.register(r, { fed, serverName, deviceKeys: ctx.deviceKeys, devices: ctx.users.store, streamPosition: () => ctx.notifier.current });
       openidApi.register(r, { openid: ctx.openid });
       publicRoomsApi.register(r, { fed, rooms: ctx.rooms });
       hierarchyApi.register(r, { fed, hierarchy: ctx.hierarchy });

@@ -69,7 +69,12 @@ test('remote device lists are cached, updated from EDUs, resynced after a gap, d
     const updated = await query();
     assert.deepEqual(Object.keys(updated.device_keys[BOB]!).sort(), ['BOB1', 'BOB2']);
     assert.deepEqual(updated.device_keys[BOB]!.BOB2!.unsigned, { device_display_name: 'laptop' });
-    assert.deepEqual((await app.deviceKeys.queryWithRemote(ALICE, { [BOB]: ['BOB2'] })).device_keys[BOB], { BOB2: updated.device_keys[BOB]!.BOB2 });
+    // No prev_id: the sender's first update for this user (as when the list was fetched before any
+    // was sent); newer than what we hold, so it follows on without a resync.
+    await app.deviceKeys.applyRemoteDeviceListEdu('m.device_list_update', { user_id: BOB, device_id: 'BOB2', stream_id: 12, prev_id: [], keys: deviceKeys('BOB2', 'k2'), device_display_name: 'laptop 2' });
+    assert.equal(store.remoteDeviceList(BOB)?.stale, false);
+    assert.equal(store.remoteDeviceList(BOB)?.streamId, 12);
+    assert.deepEqual((await app.deviceKeys.queryWithRemote(ALICE, { [BOB]: ['BOB2'] })).device_keys[BOB]!.BOB2!.unsigned, { device_display_name: 'laptop 2' });
     assert.equal(calls.devices, 1);
 
     // m.signing_key_update replaces the cross-signing keys.
@@ -77,7 +82,7 @@ test('remote device lists are cached, updated from EDUs, resynced after a gap, d
     assert.deepEqual((await query()).master_keys[BOB], masterKey('m2'));
     assert.equal(calls.devices, 1);
 
-    // 3. A gap (we never saw 12 and 13): stale, and the next query resyncs.
+    // 3. A gap (we never saw 13): stale, and the next query resyncs.
     remoteState.streamId = 14;
     remoteState.devices = [{ device_id: 'BOB3', keys: deviceKeys('BOB3', 'k3'), device_display_name: 'tablet' }];
     remoteState.master = masterKey('m3');

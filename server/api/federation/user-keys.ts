@@ -21,8 +21,9 @@ export interface UserKeysApiDeps {
   serverName: string;
   deviceKeys: Pick<DeviceKeysService, 'query' | 'claim'>;
   devices: { listDevices(userId: string): { deviceId: string; displayName: string | null }[] };
-  /** The current stream position: a device list version that only grows (stream_id). */
-  streamPosition: () => number;
+  /** The user's device list version (stream_id): the last m.device_list_update sent for them, so
+   * a server that fetched the list can apply the next update (its prev_id) without a resync. */
+  deviceListStreamId: (userId: string) => number;
 }
 
 /** Nobody: signatures made by a particular viewer (user-signing keys) are not for other servers. */
@@ -53,7 +54,7 @@ export function register(r: ApiRouter, deps: UserKeysApiDeps): void {
         if (d.displayName) entry.device_display_name = d.displayName;
         return entry;
       });
-      const out: Record<string, unknown> = { user_id: userId, stream_id: deps.streamPosition(), devices };
+      const out: Record<string, unknown> = { user_id: userId, stream_id: deps.deviceListStreamId(userId), devices };
       if (keys.master_keys[userId]) out.master_key = keys.master_keys[userId];
       if (keys.self_signing_keys[userId]) out.self_signing_key = keys.self_signing_keys[userId];
       res.json(out);

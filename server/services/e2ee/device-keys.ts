@@ -282,7 +282,9 @@ export class DeviceKeysService implements DeviceListSource {
     if (typeof streamId !== 'number' || typeof deviceId !== 'string') return store.markRemoteDeviceListStale(userId);
     if (list.streamId !== null && streamId <= list.streamId) return;
     const prev = Array.isArray(prevIds) ? prevIds.filter((x): x is number => typeof x === 'number') : [];
-    if (list.streamId === null || prev.length === 0 || Math.max(...prev) !== list.streamId) return store.markRemoteDeviceListStale(userId);
+    // No prev_id: the sender's first update for this user, newer than our snapshot; it follows on
+    // (as Synapse reads it). Otherwise the newest prev_id must be the version we hold.
+    if (list.streamId === null || (prev.length > 0 && Math.max(...prev) !== list.streamId)) return store.markRemoteDeviceListStale(userId);
     if (content.deleted === true) delete list.devices[deviceId];
     else list.devices[deviceId] = deviceEntry(userId, deviceId, content.keys, content.device_display_name);
     list.streamId = streamId;

@@ -34,6 +34,11 @@ const DEVICES_PER_POSITION = 1000;
 export class EduProducer {
   constructor(private readonly deps: EduDeps) {}
 
+  /** The stream_id of the last m.device_list_update sent for a local user (0 before any). */
+  deviceListStreamId(userId: string): number {
+    return this.deps.store.announcedDeviceList(userId)?.lastStreamId ?? 0;
+  }
+
   private isLocal(userId: string): boolean {
     return userIdServerName(userId) === this.deps.serverName;
   }
