@@ -8,22 +8,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startFederation, type FederatedServer } from './federation-harness.ts';
+import { startFederation, type FederatedServer, until, type Session } from './federation-harness.ts';
 import { FederationBackfill, type BackfillDeps } from '../services/federation/backfill.ts';
 import { getRoomVersion } from '../core/room-versions.ts';
 
-type Session = { user_id: string; access_token: string };
 const room = (id: string): string => encodeURIComponent(id);
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 8_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 let txn = 0;
 async function send(s: FederatedServer, who: Session, roomId: string, body: string): Promise<string> {

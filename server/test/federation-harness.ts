@@ -251,3 +251,17 @@ export async function startFakeRemote(opts: FakeRemoteOptions = {}): Promise<Fak
       }),
   };
 }
+
+/** A registered user as the tests hold it. */
+export type Session = { user_id: string; access_token: string };
+
+/** Polls `fn` every 50 ms until it gives a value: federation is asynchronous, and fixed sleeps are flaky. */
+export async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 15_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

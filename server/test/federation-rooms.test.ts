@@ -8,19 +8,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startFederation, type FederatedServer } from './federation-harness.ts';
-
-type Session = { user_id: string; access_token: string };
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 15_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+import { startFederation, type FederatedServer, until, type Session } from './federation-harness.ts';
 
 async function bodies(s: FederatedServer, who: Session, roomId: string): Promise<string[]> {
   const r = await s.request('GET', `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/messages?dir=b&limit=100`, { token: who.access_token });

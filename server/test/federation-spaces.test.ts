@@ -7,9 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startFakeRemote, startFederation, type FederatedServer } from './federation-harness.ts';
-
-type Session = { user_id: string; access_token: string };
+import { startFakeRemote, startFederation, type FederatedServer, type Session } from './federation-harness.ts';
 
 async function createRoom(s: FederatedServer, who: Session, body: Record<string, unknown>): Promise<string> {
   const r = await s.request('POST', '/_matrix/client/v3/createRoom', { token: who.access_token, body });

@@ -10,25 +10,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startFederation, tlsRequest, type FederatedServer } from './federation-harness.ts';
+import { startFederation, tlsRequest, type FederatedServer, until, type Session } from './federation-harness.ts';
 import { loadOrCreateSigningKey } from '../services/federation/server-keys.ts';
 import { signingKeyFromSeed } from '../core/crypto/ed25519.ts';
 import { buildEvent } from '../core/events/build.ts';
 import { wireForm } from '../core/events/hashes.ts';
 import { getRoomVersion } from '../core/room-versions.ts';
 import { signRequest } from '../services/federation/request-auth.ts';
-
-type Session = { user_id: string; access_token: string };
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const room = (id: string): string => encodeURIComponent(id);
 
