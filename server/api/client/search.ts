@@ -12,7 +12,7 @@ import type { SearchService } from '../../services/rooms/search.ts';
 
 export interface SearchApiDeps {
   auth: RequestHandler;
-  search: Pick<SearchService, 'search'>;
+  search: Pick<SearchService, 'search' | 'flushNow'>;
 }
 
 const stringList = z.array(z.string());
@@ -54,7 +54,7 @@ const searchQuery = z.object({ next_batch: z.string().optional() });
 export function register(r: ApiRouter, deps: SearchApiDeps): void {
   r.client('POST', '/search', [
     deps.auth,
-    (req, res) => {
+    async (req, res) => {
       const { next_batch } = parseQuery(searchQuery, req.query);
       const body = parseBody(searchBody, req.body);
       const me = requester(req);
@@ -63,6 +63,7 @@ export function register(r: ApiRouter, deps: SearchApiDeps): void {
         res.json({ search_categories: {} });
         return;
       }
+      await deps.search.flushNow();
       const roomEvents = deps.search.search({ userId: me.userId, deviceId: me.deviceId }, criteria, next_batch);
       res.json({ search_categories: { room_events: roomEvents } });
     },
