@@ -1,8 +1,8 @@
 /**
  * Electron entry: single instance, then app events → lifecycle.ts. Thin on purpose: decisions live
- * in the PLAIN modules (settings, tray-model, admin-session, lifecycle, alerts), which are
- * unit-tested without the Electron binary. Closing the window keeps the server running in the
- * tray; Quit stops it, which flushes storage.
+ * in the PLAIN modules (settings, tray-model, admin-session, lifecycle, alerts,
+ * problem-notifications), which are unit-tested without the Electron binary. Closing the window
+ * keeps the server running in the tray; Quit stops it, which flushes storage.
  */
 import { app, dialog, shell, type BrowserWindow } from 'electron';
 import { AdminSessionBroker } from './admin-session.ts';
@@ -13,7 +13,8 @@ import { notificationSink } from './electron/notifications.ts';
 import { createTray } from './electron/tray.ts';
 import type { DesktopServerStatus } from './ipc-contract.ts';
 import { ServerLifecycle, type ShellStatus } from './lifecycle.ts';
-import { loadPreferences, savePreferences, serverOverrides } from './settings.ts';
+import { applyNotifyProblems } from './problem-notifications.ts';
+import { loadPreferences, savePreferences, serverOverrides, updatePreferences } from './settings.ts';
 import { trayModel } from './tray-model.ts';
 
 if (!app.requestSingleInstanceLock()) {
@@ -96,14 +97,21 @@ async function main(): Promise<void> {
         return r.canceled ? null : (r.filePaths[0] ?? null);
       },
       openDataFolder: async () => {
-        await shell.openPath(prefs.dataDir);
+        // openPath resolves to an error message instead of rejecting: the window shows it.
+        const failed = await shell.openPath(prefs.dataDir);
+        if (failed) throw new Error(`Could not open ${prefs.dataDir}: ${failed}`);
       },
       getAutoStart: async () => app.getLoginItemSettings().openAtLogin,
       setAutoStart: async (enabled) => {
         app.setLoginItemSettings({ openAtLogin: enabled, args: enabled ? ['--hidden'] : [] });
-        prefs = { ...prefs, autoStart: enabled };
-        savePreferences(userData, prefs);
+        prefs = updatePreferences(userData, prefs, { autoStart: enabled });
         return app.getLoginItemSettings().openAtLogin;
+      },
+      getNotifyProblems: async () => prefs.notifyProblems,
+      setNotifyProblems: async (enabled) => {
+        prefs = updatePreferences(userData, prefs, { notifyProblems: enabled });
+        applyNotifyProblems(alerts, prefs.notifyProblems);
+        return prefs.notifyProblems;
       },
     },
     () => adminUrl(),
@@ -122,6 +130,6 @@ async function main(): Promise<void> {
   });
 
   await lifecycle.start();
-  alerts.start();
+  applyNotifyProblems(alerts, prefs.notifyProblems);
   if (!(prefs.startHidden || process.argv.includes('--hidden'))) await openWindow();
 }

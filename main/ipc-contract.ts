@@ -29,6 +29,8 @@ export interface IpcVerbs {
   openDataFolder: { args: []; result: void };
   getAutoStart: { args: []; result: boolean };
   setAutoStart: { args: [enabled: boolean]; result: boolean };
+  getNotifyProblems: { args: []; result: boolean };
+  setNotifyProblems: { args: [enabled: boolean]; result: boolean };
 }
 
 export type IpcVerb = keyof IpcVerbs;
@@ -43,8 +45,12 @@ export interface HearthBridge {
   /** A native folder picker (backups, data folder); null when cancelled. */
   pickFolder(purpose: 'backups' | 'data'): Promise<string | null>;
   openDataFolder(): Promise<void>;
+  /** Start at sign-in; set resolves to what the system now has (it may refuse). */
   getAutoStart(): Promise<boolean>;
   setAutoStart(enabled: boolean): Promise<boolean>;
+  /** Native notifications for problems (main/alerts.ts); set resolves to the saved preference. */
+  getNotifyProblems(): Promise<boolean>;
+  setNotifyProblems(enabled: boolean): Promise<boolean>;
   /** Subscribes to status changes; returns the unsubscribe function. */
   onStatus(listener: (status: DesktopServerStatus) => void): () => void;
 }

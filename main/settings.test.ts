@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { defaultPreferences, loadPreferences, PREFERENCES_FILE, savePreferences, serverOverrides } from './settings.ts';
+import { defaultPreferences, loadPreferences, PREFERENCES_FILE, savePreferences, serverOverrides, updatePreferences } from './settings.ts';
 
 function withDir(fn: (dir: string) => void): void {
   const dir = mkdtempSync(join(tmpdir(), 'hearth-main-'));
@@ -52,4 +52,14 @@ test('the server gets the data folder and a free loopback admin port', () => {
   const o = serverOverrides(defaultPreferences('/home/anna/.config/Hearth')) as Record<string, unknown>;
   assert.equal(o.dataDir, '/home/anna/.config/Hearth/hearth-data');
   assert.deepEqual(o.adminListen, { host: '127.0.0.1', port: 0 });
+});
+
+test('updatePreferences saves the change and returns it; the old object is left as it was', () => {
+  withDir((dir) => {
+    const before = defaultPreferences(dir);
+    const after = updatePreferences(dir, before, { notifyProblems: false });
+    assert.equal(after.notifyProblems, false);
+    assert.equal(before.notifyProblems, true);
+    assert.deepEqual(loadPreferences(dir), after);
+  });
 });

@@ -90,6 +90,13 @@ export function savePreferences(userDataDir: string, prefs: DesktopPreferences, 
   renameSync(tmp, file);
 }
 
+/** Saves `prefs` with `change` applied and returns the result; on a failed write nothing changed. */
+export function updatePreferences(userDataDir: string, prefs: DesktopPreferences, change: Partial<DesktopPreferences>): DesktopPreferences {
+  const next = { ...prefs, ...change };
+  savePreferences(userDataDir, next);
+  return next;
+}
+
 /**
  * The settings the shell gives the homeserver. The admin listener takes any free loopback port:
  * the window learns the address from the running server, and a headless Hearth on the default

@@ -14,6 +14,8 @@ const VALIDATE: { [V in IpcVerb]: (args: unknown[]) => args is IpcVerbs[V]['args
   openDataFolder: (a): a is [] => a.length === 0,
   getAutoStart: (a): a is [] => a.length === 0,
   setAutoStart: (a): a is [boolean] => a.length === 1 && typeof a[0] === 'boolean',
+  getNotifyProblems: (a): a is [] => a.length === 0,
+  setNotifyProblems: (a): a is [boolean] => a.length === 1 && typeof a[0] === 'boolean',
 };
 
 export function registerIpc(handlers: IpcHandlers, adminBaseUrl: () => string | undefined): () => void {

@@ -18,6 +18,8 @@ const bridge: HearthBridge = {
   openDataFolder: () => invoke('openDataFolder'),
   getAutoStart: () => invoke('getAutoStart'),
   setAutoStart: (enabled) => invoke('setAutoStart', enabled),
+  getNotifyProblems: () => invoke('getNotifyProblems'),
+  setNotifyProblems: (enabled) => invoke('setNotifyProblems', enabled),
   onStatus(listener) {
     const wrapped = (_event: unknown, status: unknown): void => listener(status as DesktopServerStatus);
     ipcRenderer.on(STATUS, wrapped);

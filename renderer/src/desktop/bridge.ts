@@ -13,3 +13,9 @@ declare global {
 export function desktopBridge(): HearthBridge | undefined {
   return typeof window !== 'undefined' ? window.hearth : undefined;
 }
+
+/** A failed bridge call's message, without the "Error invoking remote method 'hearth:…'" Electron adds. */
+export function bridgeErrorText(e: unknown): string {
+  const message = e instanceof Error ? e.message : String(e);
+  return message.replace(/^Error invoking remote method '[^']*': (?:Error: )?/, '');
+}

@@ -1,6 +1,7 @@
 /**
  * The dashboard: is the server running, how do devices reach it (addresses, QR code, a link to a
- * client), how many people and rooms, how much disk it takes, and the main choices in effect.
+ * client), how many people and rooms, how much disk it takes, and the main choices in effect;
+ * in the desktop app also the app's own settings on this computer (desktop/ThisComputer.tsx).
  */
 import { useCallback, useEffect, useState } from 'react';
 import type { StatusResponse } from '../../../../server/api/admin/hearth/types.ts';
@@ -10,6 +11,8 @@ import type { Session } from '../../api/session.ts';
 import { QrCode } from '../../components/QrCode.tsx';
 import { formatBytes } from '../../components/format.ts';
 import { CopyButton, ErrorState, Loading, Notice } from '../../components/ui.tsx';
+import { desktopBridge } from '../../desktop/bridge.ts';
+import { ThisComputer } from '../../desktop/ThisComputer.tsx';
 
 const REGISTRATION = { closed: 'Only the admin', token: 'Invite codes', captcha: 'CAPTCHA', open: 'Anyone' } as const;
 const TLS = {
@@ -77,6 +80,7 @@ function DashboardBody({ status, stale }: { status: StatusResponse; stale?: stri
   const address = deviceAddress(status);
   const running = status.state === 'running';
   const since = new Date(status.startedTs);
+  const bridge = desktopBridge();
   return (
     <>
       {stale && (
@@ -166,6 +170,7 @@ function DashboardBody({ status, stale }: { status: StatusResponse; stale?: stri
             </div>
           </dl>
         </section>
+        {bridge && <ThisComputer bridge={bridge} />}
         <section className="card panel panel-wide" aria-labelledby="addresses-heading">
           <h2 id="addresses-heading">Addresses</h2>
           <dl className="kv">
@@ -194,7 +199,6 @@ function DashboardBody({ status, stale }: { status: StatusResponse; stale?: stri
             </div>
           </dl>
         </section>
-
       </div>
     </>
   );
