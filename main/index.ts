@@ -1,11 +1,13 @@
 /**
  * Electron entry: single instance, then app events → lifecycle.ts. Thin on purpose: decisions live
  * in the PLAIN modules (settings, tray-model, admin-session, lifecycle, alerts,
- * problem-notifications), which are unit-tested without the Electron binary. Closing the window
+ * problem-notifications, autostart), which are unit-tested without the Electron binary. Closing the window
  * keeps the server running in the tray; Quit stops it, which flushes storage.
  */
 import { app, dialog, shell, type BrowserWindow } from 'electron';
+import { homedir } from 'node:os';
 import { AdminSessionBroker } from './admin-session.ts';
+import { autoStart } from './autostart.ts';
 import { AlertPoller, alertPagePath, readHealth, type AlertPage } from './alerts.ts';
 import { createMainWindow, showGui } from './electron/window.ts';
 import { registerIpc } from './electron/ipc.ts';
@@ -26,6 +28,16 @@ if (!app.requestSingleInstanceLock()) {
 async function main(): Promise<void> {
   await app.whenReady();
   const userData = app.getPath('userData');
+  const startAtLogin = autoStart({
+    platform: process.platform,
+    env: process.env,
+    home: homedir(),
+    execPath: process.execPath,
+    loginItems: {
+      get: () => app.getLoginItemSettings().openAtLogin,
+      set: (on) => app.setLoginItemSettings({ openAtLogin: on, args: on ? ['--hidden'] : [] }),
+    },
+  });
   let prefs = loadPreferences(userData);
   const lifecycle = new ServerLifecycle(() => serverOverrides(prefs));
   let win: BrowserWindow | undefined;
@@ -101,11 +113,11 @@ async function main(): Promise<void> {
         const failed = await shell.openPath(prefs.dataDir);
         if (failed) throw new Error(`Could not open ${prefs.dataDir}: ${failed}`);
       },
-      getAutoStart: async () => app.getLoginItemSettings().openAtLogin,
+      getAutoStart: async () => startAtLogin.enabled(),
       setAutoStart: async (enabled) => {
-        app.setLoginItemSettings({ openAtLogin: enabled, args: enabled ? ['--hidden'] : [] });
-        prefs = updatePreferences(userData, prefs, { autoStart: enabled });
-        return app.getLoginItemSettings().openAtLogin;
+        const now = startAtLogin.set(enabled);
+        prefs = updatePreferences(userData, prefs, { autoStart: now });
+        return now;
       },
       getNotifyProblems: async () => prefs.notifyProblems,
       setNotifyProblems: async (enabled) => {
