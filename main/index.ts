@@ -1,8 +1,8 @@
 /**
  * Electron entry: single instance, then app events → lifecycle.ts. Thin on purpose: decisions live
  * in the PLAIN modules (settings, tray-model, admin-session, lifecycle, alerts,
- * problem-notifications, autostart), which are unit-tested without the Electron binary. Closing the window
- * keeps the server running in the tray; Quit stops it, which flushes storage.
+ * problem-notifications, autostart), which are unit-tested without the Electron binary. Closing
+ * the window keeps the server running in the tray; Quit stops it, which flushes storage.
  */
 import { app, dialog, shell, type BrowserWindow } from 'electron';
 import { homedir } from 'node:os';
