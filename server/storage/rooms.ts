@@ -68,6 +68,8 @@ export interface PersistEventBatch {
   /** For a redaction whose target is not held: the event it names, recorded so a target
    * backfilled later finds it (redactionsTargeting). */
   redactsUnheld?: string;
+  /** A redaction stored before this event (it arrived first) that applies to it. */
+  redactedBy?: string;
   /** Remote events: the state before the event (resolved from its prev events' states), stored
    * as a new state group (a delta on stateGroupBefore when that is given). */
   stateBefore?: ReadonlyMap<string, string>;

@@ -149,6 +149,24 @@ test('forks: two remote events on the same parent become two extremities; the ne
   }
 });
 
+test('a redaction that arrives before its target (on a parallel branch) applies when the target arrives', async () => {
+  const f = await startReceiveFixture();
+  try {
+    const roomId = await roomWithBob(f);
+    const tip = f.store.forwardExtremities(roomId);
+    const target = f.remoteEvent(roomId, { sender: bob, type: 'm.room.message', content: { msgtype: 'm.text', body: 'oops' }, prev: tip });
+    const redaction = f.remoteEvent(roomId, { sender: bob, type: 'm.room.redaction', content: {}, prev: tip, redacts: target.event_id });
+    assert.equal((await f.receiver.receive(REMOTE, wire(redaction))).status, 'accepted');
+    assert.equal((await f.receiver.receive(REMOTE, wire(target))).status, 'accepted');
+    assert.equal(f.store.getEvent(target.event_id)!.redactedBy, redaction.event_id);
+    const seen = f.rooms.timeline.event(alice, roomId, target.event_id) as { content: Record<string, unknown>; unsigned?: { redacted_because?: { event_id: string } } };
+    assert.deepEqual(seen.content, {}, 'served redacted');
+    assert.equal(seen.unsigned?.redacted_because?.event_id, redaction.event_id);
+  } finally {
+    await f.close();
+  }
+});
+
 test('gaps: missing prev events come from /get_missing_events, else the state from /state_ids', async () => {
   const f = await startReceiveFixture();
   try {

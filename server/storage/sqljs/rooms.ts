@@ -189,6 +189,7 @@ export class SqlJsRoomsStore implements RoomsStore {
     } else if (batch.redactsUnheld !== undefined) {
       recordRedaction(w, pdu.event_id, batch.redactsUnheld);
     }
+    if (batch.redactedBy !== undefined) applyRedaction(w, batch.redactedBy, pdu.event_id);
     return { persisted: { position, stateGroup, replacesState, currentGroup }, groupState };
   }
 

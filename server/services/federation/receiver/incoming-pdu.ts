@@ -344,6 +344,8 @@ export class IncomingPdus {
       const target = redactionTarget(version, pdu);
       if (target !== undefined && !store.getEvent(target)) batch.redactsUnheld = target;
     }
+    const heldRedaction = this.heldRedactionOf(version, roomId, pdu);
+    if (heldRedaction !== undefined) batch.redactedBy = heldRedaction;
     const sent = sender.persistRemoteLocked(entry, batch, extremities);
     return { outcome: { status: 'accepted', eventId, position: sent.position }, durable: sent.done };
   }
@@ -448,6 +450,27 @@ export class IncomingPdus {
     const rec = this.deps.store.getEvent(target);
     if (!rec || rec.roomId !== pdu.room_id) return undefined;
     return redactionAllowed(version, pdu, rec.pdu, state) ? target : undefined;
+  }
+
+  /** A redaction that arrived before `target` and waited for it (redactsUnheld), and that its
+   * sender may apply, judged against the state before the redaction as when it arrived. */
+  private heldRedactionOf(version: RoomVersion, roomId: string, target: StoredPdu): string | undefined {
+    const { store } = this.deps;
+    const ids = store.redactionsTargeting([target.event_id]).get(target.event_id) ?? [];
+    if (ids.length === 0) return undefined;
+    for (const [id, rec] of store.getEvents(ids)) {
+      if (rec.roomId !== roomId) continue;
+      // A redaction is no state event: the state after it is the state before it.
+      const stateBefore = store.stateGroupIds(rec.stateGroup);
+      const state = new Map<string, StoredPdu>();
+      for (const key of [stateMapKey('m.room.create', ''), stateMapKey('m.room.power_levels', '')]) {
+        const eventId = stateBefore.get(key);
+        const event = eventId === undefined ? undefined : store.getDagEvent(eventId)?.pdu;
+        if (event) state.set(key, event);
+      }
+      if (redactionAllowed(version, rec.pdu, target, state)) return id;
+    }
+    return undefined;
   }
 
   private reject(
