@@ -72,9 +72,9 @@ export interface PushStore {
   /** Stores push actions (one transaction); a second row for the same (user, event) replaces the first. */
   addPushActions(rows: readonly PushActionRow[]): Promise<void>;
   /** Notifying rows after `after` in a room, counted per thread ('' = main timeline). */
-  unreadByThread(userId: string, roomId: string, after: number): UnreadCount[];
+  unreadByThread(userId: string, roomId: string, after: number, upTo: number): UnreadCount[];
   /** Notifying rows after `after` in one thread of a room. */
-  unreadInThread(userId: string, roomId: string, threadId: string, after: number): { notify: number; highlight: number };
+  unreadInThread(userId: string, roomId: string, threadId: string, after: number, upTo: number): { notify: number; highlight: number };
   /** Rooms where the user has any notifying rows after `minPosition`. */
   roomsWithNotifications(userId: string, minPosition: number): string[];
   /** Notifying rows newest first, strictly before position `before` (all when null). */

@@ -95,7 +95,7 @@ export class PushCounts implements UnreadCountsSource {
 
   /** Per-thread notifying rows after `after`: the kept tally plus the rows newer than it. Rows are
    * written with increasing stream positions, so "newer than upTo" misses none. */
-  private unreadSince(userId: string, roomId: string, after: number): { threadId: string; notify: number; highlight: number }[] {
+  private unreadSince(userId: string, roomId: string, after: number, upTo: number): { threadId: string; notify: number; highlight: number }[] {
     const key = `${userId}\u0000${roomId}`;
     const now = this.deps.now();
     let tally = this.tallies.get(key);
@@ -105,7 +105,7 @@ export class PushCounts implements UnreadCountsSource {
     }
     this.tallies.delete(key);
     this.tallies.set(key, tally);
-    for (const g of this.deps.store.unreadByThread(userId, roomId, tally.upTo)) {
+    for (const g of this.deps.store.unreadByThread(userId, roomId, tally.upTo, upTo)) {
       const t = tally.byThread.get(g.threadId) ?? { notify: 0, highlight: 0 };
       tally.byThread.set(g.threadId, { notify: t.notify + g.notify, highlight: t.highlight + g.highlight });
       if (g.lastPosition > tally.upTo) tally.upTo = g.lastPosition;
@@ -165,15 +165,15 @@ export class PushCounts implements UnreadCountsSource {
 
   /** UnreadCountsSource: `notification_count`/`highlight_count` cover the whole room (all threads);
    * `threads` has the per-thread part (main timeline excluded), so main = total − Σ threads. */
-  counts(userId: string, roomId: string): Counts {
+  counts(userId: string, roomId: string, upTo = Number.MAX_SAFE_INTEGER): Counts {
     const unthreaded = this.deps.readReceiptPosition(userId, roomId) ?? 0;
     let n = 0;
     let h = 0;
     let threads: Counts['threads'];
-    for (const g of this.unreadSince(userId, roomId, unthreaded)) {
+    for (const g of this.unreadSince(userId, roomId, unthreaded, upTo)) {
       let c = { notify: g.notify, highlight: g.highlight };
       const threaded = this.deps.readReceiptPosition(userId, roomId, g.threadId === '' ? 'main' : g.threadId);
-      if (threaded !== null && threaded > unthreaded) c = this.deps.store.unreadInThread(userId, roomId, g.threadId, threaded);
+      if (threaded !== null && threaded > unthreaded) c = this.deps.store.unreadInThread(userId, roomId, g.threadId, threaded, upTo);
       if (c.notify === 0) continue;
       n += c.notify;
       h += c.highlight;

@@ -208,7 +208,7 @@ export class SearchService {
   /** The next flush, once scheduled; `startFlush` runs it before its timer. */
   private flushing: Promise<void> | null = null;
   private startFlush: (() => void) | null = null;
-  /** The flush being written. */
+  /** The chain of batches being written, in order. */
   private running: Promise<void> | null = null;
 
   constructor(private readonly deps: SearchServiceDeps) {}
@@ -277,7 +277,9 @@ export class SearchService {
     this.pending = [];
     this.flushing = null;
     this.startFlush = null;
-    const run = this.write(ops).finally(() => {
+    // After the previous batch: a removal must not overtake the add it undoes, and waiting on
+    // `running` must cover every batch still being written.
+    const run = (this.running ?? Promise.resolve()).then(() => this.write(ops)).finally(() => {
       if (this.running === run) this.running = null;
     });
     this.running = run;

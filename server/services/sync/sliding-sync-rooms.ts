@@ -337,7 +337,7 @@ function fullRoom(c: RoomContext): Built {
   const name = str(meta.find((e) => e.type === 'm.room.name')?.content.name);
   const avatar = str(meta.find((e) => e.type === 'm.room.avatar')?.content.url);
   const summary = rooms.summary(roomId, userId, end);
-  const counts = m.membership === 'join' ? deps.unreadCounts.counts(userId, roomId) : { notification_count: 0, highlight_count: 0 };
+  const counts = m.membership === 'join' ? deps.unreadCounts.counts(userId, roomId, end) : { notification_count: 0, highlight_count: 0 };
 
   const room: SlidingRoom = {
     membership: m.membership,

@@ -56,8 +56,9 @@ export interface DeviceListSource {
 
 export interface UnreadCountsSource {
   /** services/push/counts.ts: notification and highlight counts since the user's read receipt,
-   * plus per-thread counts. */
-  counts(userId: string, roomId: string): {
+   * plus per-thread counts; only notifications up to `upTo`, the sync's durable bound
+   * ("durable before announced": an event still being written is not counted yet). */
+  counts(userId: string, roomId: string, upTo: number): {
     notification_count: number;
     highlight_count: number;
     threads?: Record<string, { notification_count: number; highlight_count: number }>;

@@ -239,7 +239,7 @@ export function createSync(deps: SyncDeps): SyncService {
           isFull || win.events.length > 0 || win.state.length > 0 || (win.stateAfter?.length ?? 0) > 0 || ephemeral.length > 0 || roomAccountData.length > 0;
         if (!hasNews) continue;
         const memberChange = isFull || win.events.some((e) => e.type === MEMBER) || win.state.some((e) => e.type === MEMBER);
-        const counts = sources.unreadCounts.counts(userId, roomId);
+        const counts = sources.unreadCounts.counts(userId, roomId, upTo);
         const room: JoinedRoomSync = {
           timeline: { events: project(win.events), limited: win.timeline.limited, prev_batch: win.timeline.prevBatch },
           ephemeral: { events: ephemeral },

@@ -155,12 +155,12 @@ export function createSqlJsPushStore(db: Database): PushStore {
       });
     },
 
-    unreadByThread(userId, roomId, after) {
+    unreadByThread(userId, roomId, after, upTo) {
       const rows = db.read((r) =>
         r.all(
           `SELECT thread_id, COUNT(*) AS n, SUM(highlight) AS h, MAX(stream_pos) AS p FROM event_push_actions
-           WHERE user_id = ? AND room_id = ? AND stream_pos > ? AND notify = 1 GROUP BY thread_id`,
-          [userId, roomId, after],
+           WHERE user_id = ? AND room_id = ? AND stream_pos > ? AND stream_pos <= ? AND notify = 1 GROUP BY thread_id`,
+          [userId, roomId, after, upTo],
         ),
       );
       return rows.map(
@@ -168,12 +168,12 @@ export function createSqlJsPushStore(db: Database): PushStore {
       );
     },
 
-    unreadInThread(userId, roomId, threadId, after) {
+    unreadInThread(userId, roomId, threadId, after, upTo) {
       const row = db.read((r) =>
         r.get(
           `SELECT COUNT(*) AS n, SUM(highlight) AS h FROM event_push_actions
-           WHERE user_id = ? AND room_id = ? AND thread_id = ? AND stream_pos > ? AND notify = 1`,
-          [userId, roomId, threadId, after],
+           WHERE user_id = ? AND room_id = ? AND thread_id = ? AND stream_pos > ? AND stream_pos <= ? AND notify = 1`,
+          [userId, roomId, threadId, after, upTo],
         ),
       );
       return { notify: Number(row?.n ?? 0), highlight: Number(row?.h ?? 0) };
