@@ -97,13 +97,37 @@ test('remote device lists are cached, updated from EDUs, resynced after a gap, d
     await query();
     assert.equal(calls.devices, 2);
 
+    // An update that arrives while a resync is on its way is not lost: the older snapshot is kept
+    // stale, and the next query asks again.
+    await store.markRemoteDeviceListStale(BOB);
+    let answer!: () => void;
+    const held = new Promise<void>((r) => (answer = r));
+    const devices = remote.devices;
+    remote.devices = async (server, userId, timeoutMs) => {
+      await held;
+      return devices(server, userId, timeoutMs);
+    };
+    const racing = query();
+    await new Promise((r) => setImmediate(r));
+    await app.deviceKeys.applyRemoteDeviceListEdu('m.device_list_update', { user_id: BOB, device_id: 'BOB4', stream_id: 15, prev_id: [14], keys: deviceKeys('BOB4', 'k4') });
+    answer();
+    await racing;
+    assert.equal(calls.devices, 3);
+    assert.equal(store.remoteDeviceList(BOB)?.stale, true, 'the snapshot (stream 14) is older than the update seen (15)');
+    remote.devices = devices;
+    remoteState.streamId = 15;
+    remoteState.devices = [...remoteState.devices, { device_id: 'BOB4', keys: deviceKeys('BOB4', 'k4'), device_display_name: 'watch' }];
+    assert.deepEqual(Object.keys((await query()).device_keys[BOB]!).sort(), ['BOB3', 'BOB4']);
+    assert.equal(calls.devices, 4);
+    assert.equal(store.remoteDeviceList(BOB)?.stale, false);
+
     // 4. Alice leaves the last room shared with bob: the cache goes, and queries ask the remote.
     await app.leave(ALICE, ROOM);
     assert.equal(store.remoteDeviceList(BOB), undefined);
     assert.deepEqual(store.remoteDeviceListUsers(), []);
     const uncached = await query();
-    assert.deepEqual(Object.keys(uncached.device_keys[BOB]!), ['BOB3']);
-    assert.deepEqual(calls, { devices: 2, query: 1 });
+    assert.deepEqual(Object.keys(uncached.device_keys[BOB]!).sort(), ['BOB3', 'BOB4']);
+    assert.deepEqual(calls, { devices: 4, query: 1 });
     assert.equal(store.remoteDeviceList(BOB), undefined, 'not cached while no room is shared');
   } finally {
     await app.close();

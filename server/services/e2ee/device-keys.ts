@@ -110,6 +110,9 @@ export class DeviceKeysService implements DeviceListSource {
   private remote: RemoteKeys | undefined;
   /** Resyncs in flight, by user (concurrent queries share one fetch). */
   private readonly resyncs = new Map<string, Promise<RemoteDeviceList>>();
+  /** Updates that arrived while a user's resync was in flight: the newest stream_id seen (any
+   * signing key update counts as newest). A snapshot older than that is kept stale. */
+  private readonly updatesDuringResync = new Map<string, number>();
 
   constructor(private readonly deps: E2eeDeps) {
     this.announcer = new DeviceListAnnouncer(deps);
@@ -253,9 +256,16 @@ export class DeviceKeysService implements DeviceListSource {
         if (master) list.masterKey = master;
         const selfSigning = crossSigningKey(res.self_signing_key, userId);
         if (selfSigning) list.selfSigningKey = selfSigning;
+        const newer = this.updatesDuringResync.get(userId);
+        // An update that came while we were asking may be newer than this snapshot: keep it stale
+        // so the next query asks again, rather than trust a list that misses a device.
+        if (newer !== undefined && (list.streamId === null || newer > list.streamId)) list.stale = true;
         if (this.sharesRoomWithLocalUser(userId)) await this.deps.store.putRemoteDeviceList(list);
         return list;
-      })().finally(() => this.resyncs.delete(userId));
+      })().finally(() => {
+        this.resyncs.delete(userId);
+        this.updatesDuringResync.delete(userId);
+      });
       this.resyncs.set(userId, p);
     }
     return p;
@@ -267,6 +277,11 @@ export class DeviceKeysService implements DeviceListSource {
     const { store } = this.deps;
     const userId = content.user_id;
     if (typeof userId !== 'string') return;
+    if (this.resyncs.has(userId)) {
+      const streamId = eduType === 'm.device_list_update' && typeof content.stream_id === 'number' ? content.stream_id : Number.MAX_SAFE_INTEGER;
+      this.updatesDuringResync.set(userId, Math.max(streamId, this.updatesDuringResync.get(userId) ?? -Infinity));
+      return;
+    }
     const list = store.remoteDeviceList(userId);
     if (!list) return;
     if (eduType === 'm.signing_key_update') {
