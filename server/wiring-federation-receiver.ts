@@ -106,7 +106,7 @@ export const federationReceiverPart: WiringPart = async (ctx) => {
     indexHistory: (pdus) => void ctx.search.onHistoryBackfilled(pdus),
     log: logTo,
   });
-  rooms.timeline.useBackfill((roomId, limit) => backfill.backfill(roomId, limit));
+  rooms.timeline.useBackfill({ fetch: (roomId, limit) => backfill.backfill(roomId, limit), hasOlder: (roomId) => backfill.backwardExtremities(roomId).length > 0 });
   // Room server ACLs on every room-scoped federation request (PUT /send checks each PDU instead).
   t.addInboundCheck((origin, req) => {
     const roomId = req.params?.roomId;

@@ -166,6 +166,9 @@ test('three servers: join by alias, backfill, concurrent state, ban', async () =
     assert.equal(whileDown.status, 200, JSON.stringify(whileDown.json));
     assert.deepEqual(whileDown.json.chunk.map((e: any) => e.type), ['m.room.member'], 'only what C holds');
     assert.ok(Date.now() - startedAt < 5_000, 'bounded latency');
+    assert.equal(typeof whileDown.json.end, 'string', 'older history exists elsewhere: the client may ask again');
+    const nothingMore = await c!.request('GET', `/_matrix/client/v3/rooms/${room(room2)}/messages?dir=b&limit=10&from=${encodeURIComponent(whileDown.json.end)}`, { token: carol.access_token });
+    assert.deepEqual([nothingMore.json.chunk, nothingMore.json.end], [[], undefined], 'an empty page ends it while nobody answers');
     await a!.restart();
     const afterRestart = await c!.request('GET', `/_matrix/client/v3/rooms/${room(room2)}/messages?dir=b&limit=10`, { token: carol.access_token });
     assert.equal(afterRestart.status, 200, JSON.stringify(afterRestart.json));

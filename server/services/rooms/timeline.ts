@@ -64,9 +64,14 @@ export function scanEvents(
   }
 }
 
-/** Fetches a room's history older than any event held here from other servers (wired by the
- * federation part: services/federation/backfill.ts); resolves to whether any was stored. */
-export type HistoryBackfill = (roomId: string, limit: number) => Promise<boolean>;
+/** History older than any event held here, from other servers (wired by the federation part:
+ * services/federation/backfill.ts). */
+export interface HistoryBackfill {
+  /** One round; resolves to whether any history was stored. */
+  fetch(roomId: string, limit: number): Promise<boolean>;
+  /** Whether older history exists on other servers (our oldest events have prev events we lack). */
+  hasOlder(roomId: string): boolean;
+}
 
 export interface MessagesQuery {
   from?: string;
@@ -145,10 +150,19 @@ export class TimelineService {
   async paginate(viewer: Viewer, roomId: string, q: MessagesQuery): Promise<ReturnType<TimelineService['messages']>> {
     const page = this.messages(viewer, roomId, q);
     if (q.dir !== 'b' || q.to !== undefined || page.end !== undefined || !this.backfill) return page;
-    return (await this.backfill(roomId, q.limit)) ? this.messages(viewer, roomId, q) : page;
+    if (await this.backfill.fetch(roomId, q.limit)) return this.messages(viewer, roomId, q);
+    // Older history exists but did not come in time: a page that has events keeps an `end`, so
+    // the client asks again (no `end` means the room starts here). An empty page ends it, as in
+    // Synapse, so a server that never answers cannot keep a client paginating forever.
+    return this.backfill.hasOlder(roomId) ? this.messages(viewer, roomId, q, { moreBefore: true }) : page;
   }
 
-  messages(viewer: Viewer, roomId: string, q: MessagesQuery): { chunk: ClientEvent[]; start: string; end?: string; state?: ClientEvent[] } {
+  messages(
+    viewer: Viewer,
+    roomId: string,
+    q: MessagesQuery,
+    opts: { moreBefore?: boolean } = {},
+  ): { chunk: ClientEvent[]; start: string; end?: string; state?: ClientEvent[] } {
     const bound = this.upperBound(viewer, roomId);
     const accept = this.acceptor(viewer, roomId, q.filter);
     const to = q.to !== undefined ? parsePositionToken(q.to) : undefined;
@@ -165,7 +179,7 @@ export class TimelineService {
       chunk: this.formatter.format(scan.events, viewer),
       start: q.from ?? formatPaginationToken(start),
     };
-    if (scan.lastScanned !== null && (!scan.exhausted || q.dir === 'f')) {
+    if (scan.lastScanned !== null && (!scan.exhausted || q.dir === 'f' || (opts.moreBefore && scan.events.length > 0))) {
       res.end = formatPaginationToken(q.dir === 'b' ? scan.lastScanned - 1 : scan.lastScanned);
     }
     if (q.filter?.lazy_load_members && scan.events.length > 0) {
