@@ -77,7 +77,7 @@ describe('multipart media reader', () => {
 
   test('a Location to a private address is refused when federation may not reach those', async () => {
     const connector = new HttpsConnector({ settings: () => ({ verifyTls: true, allowPrivateAddresses: false }) });
-    const client = new FederationClient({ connector } as never);
+    const client = new FederationClient({ connector, isServerAllowed: (s: string) => s !== 'denied.example' } as never);
     const fetcher = new FederationMediaFetcher({
       client: {
         requestStream: async () => ({
@@ -91,6 +91,7 @@ describe('multipart media reader', () => {
     });
     await assert.rejects(fetcher.fetch('remote.example', 'abc'), (e: MatrixError) => e.status === 502 && /private or loopback/.test(e.message));
     await assert.rejects(client.getUrlStream('http://remote.example/x'), (e: FederationError) => e.kind === 'refused');
+    await assert.rejects(client.getUrlStream('https://denied.example/x'), (e: FederationError) => e.kind === 'refused' && /deny\/allow/.test(e.message));
     connector.close();
   });
 });

@@ -167,12 +167,15 @@ export class FederationClient {
   /**
    * An unsigned GET of an https URL a remote sent us to (a media download's Location), streamed.
    * It goes through the same connector as federation requests, so the private-address policy,
-   * TLS verification and the deadline apply to it and to each redirect it makes in turn.
+   * TLS verification, the deadline and the deny/allow lists apply to it and to each redirect it
+   * makes in turn.
    */
   async getUrlStream(rawUrl: string, opts: Pick<FederationRequestOptions, 'timeoutMs' | 'signal'> = {}): Promise<StreamedFederationResponse> {
     let url = new URL(rawUrl);
     for (let hop = 0; ; hop++) {
       if (url.protocol !== 'https:') throw new FederationError(url.host, 'refused', 'redirect to a non-https URL');
+      // An allowed server must not bounce us to one the deny/allow lists refuse.
+      if (!this.deps.isServerAllowed(url.host)) throw new FederationError(url.host, 'refused', 'the server is not allowed by the federation deny/allow lists');
       const host = url.hostname.replace(/^\[|\]$/g, '');
       const target: ResolvedServer = { host, port: url.port ? Number(url.port) : 443, hostHeader: url.host, tlsName: host };
       const res = await acceptStreamed(url.host, url.pathname, await this.deps.connector.sendStream(url.host, [target], 'GET', url.pathname + url.search, { Accept: '*/*' }, opts));
