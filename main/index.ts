@@ -1,7 +1,7 @@
 /**
  * Electron entry: single instance, then app events → lifecycle.ts. Thin on purpose: decisions live
  * in the PLAIN modules (settings, tray-model, admin-session, lifecycle, alerts,
- * problem-notifications, autostart), which are unit-tested without the Electron binary. Closing
+ * problem-notifications, autostart, restore), which are unit-tested without the Electron binary. Closing
  * the window keeps the server running in the tray; Quit stops it, which flushes storage.
  */
 import { app, dialog, shell, type BrowserWindow } from 'electron';
@@ -16,6 +16,7 @@ import { createTray } from './electron/tray.ts';
 import type { DesktopServerStatus } from './ipc-contract.ts';
 import { ServerLifecycle, type ShellStatus } from './lifecycle.ts';
 import { applyNotifyProblems } from './problem-notifications.ts';
+import { restoreFromBackup } from './restore.ts';
 import { loadPreferences, savePreferences, serverOverrides, updatePreferences } from './settings.ts';
 import { trayModel } from './tray-model.ts';
 
@@ -39,7 +40,13 @@ async function main(): Promise<void> {
     },
   });
   let prefs = loadPreferences(userData);
-  const lifecycle = new ServerLifecycle(() => serverOverrides(prefs));
+  // While a restore restarts the server, the admin listener keeps its port and the window is not
+  // reloaded, so the page that asked for the restore stays on a live origin and shows the result.
+  let restoring: { adminPort: number | undefined } | undefined;
+  const lifecycle = new ServerLifecycle(() => {
+    const o = serverOverrides(prefs);
+    return restoring?.adminPort ? { ...o, adminListen: { host: '127.0.0.1', port: restoring.adminPort } } : o;
+  });
   let win: BrowserWindow | undefined;
   let quitting = false;
 
@@ -97,7 +104,7 @@ async function main(): Promise<void> {
     if (s.state === 'running' || s.state === 'failed') void alerts.checkNow();
     if (win && !win.isDestroyed()) {
       win.webContents.send('hearth:status', toDesktop(s));
-      if (s.state === 'running' || s.state === 'failed') void showGui(win, adminUrl(s), s.state === 'failed' ? s.reason : undefined);
+      if (!restoring && (s.state === 'running' || s.state === 'failed')) void showGui(win, adminUrl(s), s.state === 'failed' ? s.reason : undefined);
     }
   });
 
@@ -124,6 +131,28 @@ async function main(): Promise<void> {
         prefs = updatePreferences(userData, prefs, { notifyProblems: enabled });
         applyNotifyProblems(alerts, prefs.notifyProblems);
         return prefs.notifyProblems;
+      },
+      pickBackupFile: async () => {
+        const r = await dialog.showOpenDialog(win, {
+          properties: ['openFile'],
+          title: 'Choose a Hearth backup to restore',
+          buttonLabel: 'Choose',
+          filters: [{ name: 'Hearth backups', extensions: ['tar'] }],
+        });
+        return r.canceled ? null : (r.filePaths[0] ?? null);
+      },
+      restoreBackup: async (file) => {
+        if (restoring) return { ok: false, error: 'A restore is already running.' };
+        const before = adminUrl();
+        restoring = { adminPort: before ? Number(new URL(before).port) : undefined };
+        try {
+          return await restoreFromBackup({ lifecycle, dataDir: prefs.dataDir, file, now: Date.now() });
+        } finally {
+          restoring = undefined;
+          // Reload only if the window's origin changed (the port could not be kept) or the server is down.
+          const s = lifecycle.status;
+          if (adminUrl(s) !== before && win && !win.isDestroyed()) void showGui(win, adminUrl(s), s.state === 'failed' ? s.reason : undefined);
+        }
       },
     },
     () => adminUrl(),

@@ -31,7 +31,12 @@ export interface IpcVerbs {
   setAutoStart: { args: [enabled: boolean]; result: boolean };
   getNotifyProblems: { args: []; result: boolean };
   setNotifyProblems: { args: [enabled: boolean]; result: boolean };
+  pickBackupFile: { args: []; result: string | null };
+  restoreBackup: { args: [file: string]; result: RestoreBackupResult };
 }
+
+/** What restoring a backup did (main/restore.ts); an expected failure is a result, not a rejection. */
+export type RestoreBackupResult = { ok: true; movedAsideTo: string } | { ok: false; error: string };
 
 export type IpcVerb = keyof IpcVerbs;
 export type IpcChannel<V extends IpcVerb = IpcVerb> = `hearth:${V}`;
@@ -51,6 +56,13 @@ export interface HearthBridge {
   /** Native notifications for problems (main/alerts.ts); set resolves to the saved preference. */
   getNotifyProblems(): Promise<boolean>;
   setNotifyProblems(enabled: boolean): Promise<boolean>;
+  /** A native file picker for a backup file; null when cancelled. */
+  pickBackupFile(): Promise<string | null>;
+  /**
+   * Replaces the server's data with the backup's: verified first, the server stopped, the current
+   * data folder moved aside (its path in the result), one-time keys cleared, the server started.
+   */
+  restoreBackup(file: string): Promise<RestoreBackupResult>;
   /** Subscribes to status changes; returns the unsubscribe function. */
   onStatus(listener: (status: DesktopServerStatus) => void): () => void;
 }

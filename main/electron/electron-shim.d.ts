@@ -113,6 +113,9 @@ declare module 'electron' {
   }
   export const shell: { openPath(path: string): Promise<string>; openExternal(url: string): Promise<void> };
   export const dialog: {
-    showOpenDialog(window: BrowserWindow | undefined, options: { properties: string[]; title?: string }): Promise<{ canceled: boolean; filePaths: string[] }>;
+    showOpenDialog(
+      window: BrowserWindow | undefined,
+      options: { properties: string[]; title?: string; buttonLabel?: string; filters?: { name: string; extensions: string[] }[] },
+    ): Promise<{ canceled: boolean; filePaths: string[] }>;
   };
 }

@@ -3,6 +3,7 @@
  * admin GUI's origin (never another page that got into the window) and validates its arguments.
  */
 import { ipcMain, type IpcMainInvokeEvent } from 'electron';
+import { isAbsolute } from 'node:path';
 import { isAdminOrigin } from '../admin-session.ts';
 import type { IpcChannel, IpcVerb, IpcVerbs } from '../ipc-contract.ts';
 
@@ -16,6 +17,9 @@ const VALIDATE: { [V in IpcVerb]: (args: unknown[]) => args is IpcVerbs[V]['args
   setAutoStart: (a): a is [boolean] => a.length === 1 && typeof a[0] === 'boolean',
   getNotifyProblems: (a): a is [] => a.length === 0,
   setNotifyProblems: (a): a is [boolean] => a.length === 1 && typeof a[0] === 'boolean',
+  pickBackupFile: (a): a is [] => a.length === 0,
+  // An absolute path, as the file picker returns; restore.ts verifies the file itself.
+  restoreBackup: (a): a is [string] => a.length === 1 && typeof a[0] === 'string' && isAbsolute(a[0]) && a[0].length < 4096 && !a[0].includes('\0'),
 };
 
 export function registerIpc(handlers: IpcHandlers, adminBaseUrl: () => string | undefined): () => void {

@@ -20,6 +20,8 @@ const bridge: HearthBridge = {
   setAutoStart: (enabled) => invoke('setAutoStart', enabled),
   getNotifyProblems: () => invoke('getNotifyProblems'),
   setNotifyProblems: (enabled) => invoke('setNotifyProblems', enabled),
+  pickBackupFile: () => invoke('pickBackupFile'),
+  restoreBackup: (file) => invoke('restoreBackup', file),
   onStatus(listener) {
     const wrapped = (_event: unknown, status: unknown): void => listener(status as DesktopServerStatus);
     ipcRenderer.on(STATUS, wrapped);

@@ -1,14 +1,16 @@
 /**
  * Backups: the folder, how often, how many to keep; back up now; the backups in the folder, each
  * with a "verify" that checks every file against the manifest's checksums. Restoring is offline
- * (the server must be stopped), so the page explains how instead of offering a button.
+ * (the server must be stopped): in the desktop app the shell does it (main/restore.ts, through the
+ * bridge), in a browser the page explains the command-line way.
  * Data from /_hearth/api/v1/backups (server/api/admin/hearth/backups.ts).
  */
 import { useState, type FormEvent } from 'react';
 import { adminApi } from '../../api/admin.ts';
 import { useAction, useLoad } from '../../api/context.tsx';
 import type { BackupInfo, BackupsResponse, VerifyBackupResponse } from '../../api/wire.ts';
-import { desktopBridge } from '../../desktop/bridge.ts';
+import { bridgeErrorText, desktopBridge } from '../../desktop/bridge.ts';
+import { ConfirmDialog } from '../../components/Dialog.tsx';
 import { formatBytes, formatDateTime, relativeTime } from '../../components/format.ts';
 import { EmptyState, PageHeader, Pill, Section, SelectField } from '../../components/page.tsx';
 import { ActionFeedback, Button, LoadState, Notice, SaveFooter, TextField } from '../../components/ui.tsx';
@@ -32,6 +34,7 @@ export function BackupsPage() {
             <NowSection b={b} onChanged={() => void backups.reload()} />
             <SettingsSection b={b} onSaved={backups.setData} />
             <ListSection b={b} />
+            <RestoreSection onRestored={() => void backups.reload()} />
           </div>
         )}
       </LoadState>
@@ -209,9 +212,86 @@ function ListSection({ b }: { b: BackupsResponse }) {
           </table>
         </div>
       )}
-      <p className="small muted restore-note">
-        To restore, stop Hearth and start it with <code>--restore-backup FILE</code> and an empty <code>--data</code> folder. The backup is verified first, and every device’s one-time keys are cleared so encryption keeps working.
-      </p>
+    </Section>
+  );
+}
+
+type RestoreStep = { step: 'idle' } | { step: 'confirm'; file: string } | { step: 'restoring'; file: string } | { step: 'done'; movedAsideTo: string } | { step: 'failed'; error: string };
+
+function RestoreSection({ onRestored }: { onRestored: () => void }) {
+  const bridge = desktopBridge();
+  const [state, setState] = useState<RestoreStep>({ step: 'idle' });
+  if (!bridge) {
+    return (
+      <Section title="Restoring a backup">
+        <p className="small muted restore-note">
+          To restore, stop Hearth and start it with <code>--restore-backup FILE</code> and an empty <code>--data</code> folder. The backup is verified first, and every device’s one-time keys are cleared so encryption keeps working.
+        </p>
+      </Section>
+    );
+  }
+  const pick = async (): Promise<void> => {
+    try {
+      const file = await bridge.pickBackupFile();
+      setState(file ? { step: 'confirm', file } : { step: 'idle' });
+    } catch (e) {
+      setState({ step: 'failed', error: `Couldn’t choose a file: ${bridgeErrorText(e)}` });
+    }
+  };
+  const restore = async (file: string): Promise<void> => {
+    setState({ step: 'restoring', file });
+    try {
+      const r = await bridge.restoreBackup(file);
+      setState(r.ok ? { step: 'done', movedAsideTo: r.movedAsideTo } : { step: 'failed', error: r.error });
+      if (r.ok) onRestored();
+    } catch (e) {
+      setState({ step: 'failed', error: bridgeErrorText(e) });
+    }
+  };
+  const busy = state.step === 'restoring';
+  return (
+    <Section
+      title="Restoring a backup"
+      intro="Puts the server back to how it was when a backup was made. Anything since then (messages, accounts, photos) is not in the restored server."
+      actions={
+        <Button kind="secondary" onClick={() => void pick()} busy={busy}>
+          Restore from a backup…
+        </Button>
+      }
+    >
+      {busy && (
+        <Notice tone="info" live title="Restoring…">
+          Checking <span className="mono">{state.file}</span>, then restoring it. Hearth is stopped for a moment; this page stays open.
+        </Notice>
+      )}
+      <ActionFeedback
+        error={state.step === 'failed' ? state.error : undefined}
+        success={
+          state.step === 'done' && (
+            <>
+              Restored. Hearth is running on the backup’s data. The data it had before is kept in <span className="mono">{state.movedAsideTo}</span>; delete that folder once
+              everything looks right.
+            </>
+          )
+        }
+      />
+      {state.step === 'confirm' && (
+        <ConfirmDialog title="Restore this backup?" confirmLabel="Restore" danger onClose={() => setState({ step: 'idle' })} onConfirm={() => void restore(state.file)}>
+          <p>
+            Restore <span className="mono">{state.file}</span>?
+          </p>
+          <ul>
+            <li>The backup is checked first. If it is damaged, nothing changes.</li>
+            <li>Hearth stops for a moment, so phones and computers lose the connection briefly and then reconnect by themselves.</li>
+            <li>
+              The current data is not deleted: it is moved aside to a folder beside the data folder, named after it with “.before-restore-” and today’s date and time. You will
+              see exactly where once it is done.
+            </li>
+            <li>Messages, accounts and photos added since the backup was made will not be in the restored server.</li>
+            <li>Devices upload new encryption keys by themselves; nobody needs to do anything.</li>
+          </ul>
+        </ConfirmDialog>
+      )}
     </Section>
   );
 }
