@@ -78,12 +78,16 @@ export async function fetchRemoteHierarchy(
   roomId: string,
   via: readonly string[],
   suggestedOnly: boolean,
+  deadline = Number.POSITIVE_INFINITY,
 ): Promise<RemoteHierarchy | undefined> {
   const servers = [...new Set(via)].filter((s) => s !== source.serverName).slice(0, MAX_SERVERS_PER_ROOM);
   for (const server of servers) {
+    // The whole client request shares one budget (dead `via` servers must not add up).
+    const timeoutMs = Math.min(REMOTE_TIMEOUT_MS, deadline - Date.now());
+    if (timeoutMs <= 0) return undefined;
     let raw: unknown;
     try {
-      raw = await source.request(server, roomId, suggestedOnly, REMOTE_TIMEOUT_MS);
+      raw = await source.request(server, roomId, suggestedOnly, timeoutMs);
     } catch {
       continue; // Unreachable, timed out, refused, or 404: try the next server.
     }

@@ -90,6 +90,8 @@ export const DEFAULT_MAX_DEPTH = 50;
 export const MAX_MAX_DEPTH = 50;
 const SESSION_TTL_MS = 5 * 60 * 1000;
 const MAX_SESSIONS = 1000;
+/** Time one client /hierarchy request may spend asking other servers about rooms we are not in. */
+const REMOTE_BUDGET_MS = 10_000;
 /** Synapse's MAX_ROOMS_PER_SPACE: children summarised in one federation answer. */
 const MAX_CHILDREN_PER_ANSWER = 50;
 
@@ -167,12 +169,14 @@ export class SpaceHierarchy {
     const maxDepth = Math.min(req.maxDepth ?? DEFAULT_MAX_DEPTH, MAX_MAX_DEPTH);
     const limit = Math.min(req.limit ?? DEFAULT_LIMIT, MAX_LIMIT);
     const viewer = { user: userId };
-    // Federation answers of this request, by room id (a room can be reached twice).
+    // Federation answers of this request, by room id (a room can be reached twice), all asked
+    // within one time budget: past it, rooms this server is not in are left out of the page.
     const answers = new Map<string, Promise<RemoteHierarchy | undefined>>();
+    const deadline = Date.now() + REMOTE_BUDGET_MS;
     const ask = (roomId: string, via: readonly string[]): Promise<RemoteHierarchy | undefined> => {
       let answer = answers.get(roomId);
       if (!answer) {
-        answer = this.remote ? fetchRemoteHierarchy(this.remote, roomId, via, req.suggestedOnly) : Promise.resolve(undefined);
+        answer = this.remote ? fetchRemoteHierarchy(this.remote, roomId, via, req.suggestedOnly, deadline) : Promise.resolve(undefined);
         answers.set(roomId, answer);
       }
       return answer;
