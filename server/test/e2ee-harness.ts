@@ -5,19 +5,9 @@
  * harness's, so the tests can move to startTestServer once /register and rooms are wired.
  * Also: real Ed25519 device and cross-signing keys (node:crypto) for signing test objects.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import express from 'express';
-import { ApiRouter } from '../api/http/router.ts';
 import { requireAuth, type Requester } from '../api/http/auth.ts';
-import { errorHandler, unrecognizedEndpoint } from '../api/http/errors.ts';
-import { createLogger } from '../logger.ts';
 import { MatrixError, unknownToken } from '../errors.ts';
-import { openSqlJsDatabase } from '../storage/sqljs/open.ts';
 import { SqlJsE2eeStore } from '../storage/sqljs/e2ee.ts';
 import { currentStreamPosition } from '../storage/stream.ts';
 import type { Database } from '../storage/storage.ts';
@@ -34,6 +24,7 @@ import { computeSignature } from '../core/crypto/signing.ts';
 import { signingKeyFromSeed, type Ed25519SigningKey } from '../core/crypto/ed25519.ts';
 import { encodeBase64 } from '../core/json/base64.ts';
 import type { StoredPdu } from '../core/events/types.ts';
+import { listenApp, openTempDatabase, type InProcessApp } from './in-process-app.ts';
 
 export const SERVER_NAME = 'localhost';
 export const UIA_PASSWORD = 'correct horse';
@@ -45,7 +36,7 @@ export interface E2eeTestApp {
   notifier: Notifier;
   deviceKeys: DeviceKeysService;
   toDevice: ToDeviceService;
-  request(method: string, path: string, opts?: { body?: unknown; rawBody?: string; token?: string }): Promise<{ status: number; json: any }>;
+  request: InProcessApp['request'];
   /** Creates a device (and its user) and returns an access token for it. */
   login(userId: string, deviceId: string, displayName?: string): string;
   /** Removes a device the way the accounts service does: gone, then deviceListChanged. */
@@ -59,8 +50,8 @@ export interface E2eeTestApp {
 }
 
 export async function startE2eeTestApp(): Promise<E2eeTestApp> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'hearth-e2ee-'));
-  const db = await openSqlJsDatabase({ dataDir });
+  const temp = await openTempDatabase('e2ee');
+  const db = temp.db;
   const bus = new Bus((event, err) => console.error('bus handler failed', event, err));
   const notifier = new Notifier(db.read((r) => currentStreamPosition(r)));
   const devices = new Map<string, Map<string, string | null>>();
@@ -105,18 +96,14 @@ export async function startE2eeTestApp(): Promise<E2eeTestApp> {
       return r;
     },
   });
-  const routes = new ApiRouter(65536);
-  keysApi.register(routes, { auth, deviceKeys, crossSigning });
-  keyBackupApi.register(routes, { auth, keyBackup });
-  toDeviceApi.register(routes, { auth, toDevice });
-  const app = express();
-  app.set('query parser', 'simple');
-  app.use(routes.router);
-  app.use(unrecognizedEndpoint(routes));
-  app.use(errorHandler(createLogger('silent')));
-  const server: Server = createServer(app);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const app = await listenApp(
+    (routes) => {
+      keysApi.register(routes, { auth, deviceKeys, crossSigning });
+      keyBackupApi.register(routes, { auth, keyBackup });
+      toDeviceApi.register(routes, { auth, toDevice });
+    },
+    { maxJsonBodyBytes: 65536 },
+  );
 
   const waitForPosition = async (pos: number): Promise<void> => {
     for (let i = 0; i < 200 && notifier.current <= pos; i++) await new Promise((r) => setTimeout(r, 10));
@@ -128,25 +115,13 @@ export async function startE2eeTestApp(): Promise<E2eeTestApp> {
   };
 
   return {
-    url,
+    url: app.url,
     db,
     bus,
     notifier,
     deviceKeys,
     toDevice,
-    async request(method, path, opts = {}) {
-      const headers: Record<string, string> = {};
-      if (opts.token) headers.Authorization = `Bearer ${opts.token}`;
-      let body: string | undefined;
-      if (opts.rawBody !== undefined) body = opts.rawBody;
-      else if (opts.body !== undefined) {
-        body = JSON.stringify(opts.body);
-        headers['Content-Type'] = 'application/json';
-      }
-      const res = await fetch(url + path, { method, headers, body });
-      const text = await res.text();
-      return { status: res.status, json: text ? (JSON.parse(text) as unknown) : undefined };
-    },
+    request: app.request,
     login(userId, deviceId, displayName) {
       let list = devices.get(userId);
       if (!list) devices.set(userId, (list = new Map()));
@@ -178,10 +153,9 @@ export async function startE2eeTestApp(): Promise<E2eeTestApp> {
     },
     waitForPosition,
     async close() {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await app.close();
       notifier.close();
-      await db.close();
-      rmSync(dataDir, { recursive: true, force: true });
+      await temp.close();
     },
   };
 }

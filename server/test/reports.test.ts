@@ -6,50 +6,20 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import express from 'express';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { ApiRouter } from '../api/http/router.ts';
-import { requireAuth } from '../api/http/auth.ts';
-import { errorHandler, unrecognizedEndpoint } from '../api/http/errors.ts';
 import * as reportingApi from '../api/client/reporting.ts';
-import { signingKeyFromSeed } from '../core/crypto/ed25519.ts';
-import { unknownToken } from '../errors.ts';
-import { createLogger } from '../logger.ts';
-import { Bus } from '../services/bus.ts';
-import { RoomCreator } from '../services/rooms/create.ts';
-import type { RoomsDeps } from '../services/rooms/deps.ts';
-import { MembershipService } from '../services/rooms/membership.ts';
+import type { RoomCreator } from '../services/rooms/create.ts';
 import { ReportsService } from '../services/rooms/reports.ts';
-import { EventSender } from '../services/rooms/send-event.ts';
-import { Notifier } from '../services/sync/notifier.ts';
 import { createSqlJsReports } from '../storage/sqljs/reports.ts';
-import { SqlJsRoomsStore } from '../storage/sqljs/rooms.ts';
-import { openSqlJsDatabase } from '../storage/sqljs/open.ts';
+import { listenApp, openTempDatabase, testRooms, userIdTokenAuth } from './in-process-app.ts';
 
 const ALICE = '@alice:localhost';
 const BOB = '@bob:localhost';
 const CAROL = '@carol:localhost';
 
 async function startFixture() {
-  const dataDir = mkdtempSync(join(tmpdir(), 'hearth-reports-'));
-  const db = await openSqlJsDatabase({ dataDir });
-  const store = new SqlJsRoomsStore(db);
-  const deps: RoomsDeps = {
-    store,
-    serverName: 'localhost',
-    signingKey: signingKeyFromSeed(new Uint8Array(32).fill(9), 'test'),
-    bus: new Bus(),
-    notifier: new Notifier(0),
-    defaultRoomVersion: () => '11',
-    getProfile: () => ({}),
-  };
-  const sender = new EventSender(deps);
-  const creator = new RoomCreator(deps, sender);
-  const membership = new MembershipService(deps, sender);
+  const temp = await openTempDatabase('reports');
+  const db = temp.db;
+  const { store, sender, creator, membership } = testRooms(db, { keySeed: 9 });
   const users = new Set([ALICE, BOB, CAROL]);
   let clock = 1_700_000_000_000;
   const reports = new ReportsService({
@@ -59,23 +29,7 @@ async function startFixture() {
     userExists: (u) => users.has(u),
     now: () => clock++,
   });
-
-  const app = express();
-  app.set('query parser', 'simple');
-  const routes = new ApiRouter(1024 * 1024);
-  const auth = requireAuth({
-    resolve(token) {
-      if (!token.startsWith('tok-')) throw unknownToken('Unknown token');
-      return { userId: token.slice(4), deviceId: 'DEVICE', isAdmin: false, accessTokenId: 1 };
-    },
-  });
-  reportingApi.register(routes, { auth, reports });
-  app.use(routes.router);
-  app.use(unrecognizedEndpoint(routes));
-  app.use(errorHandler(createLogger('silent')));
-  const server: Server = createServer(app);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const app = await listenApp((routes) => reportingApi.register(routes, { auth: userIdTokenAuth(), reports }));
 
   return {
     db,
@@ -90,15 +44,13 @@ async function startFixture() {
       const headers: Record<string, string> = {};
       if (userId) headers.Authorization = `Bearer tok-${userId}`;
       if (body !== undefined || rawBody !== undefined) headers['Content-Type'] = 'application/json';
-      const res = await fetch(url + '/_matrix/client/v3' + path, { method: 'POST', headers, body: rawBody ?? (body === undefined ? undefined : JSON.stringify(body)) });
+      const res = await fetch(app.url + '/_matrix/client/v3' + path, { method: 'POST', headers, body: rawBody ?? (body === undefined ? undefined : JSON.stringify(body)) });
       const text = await res.text();
       return { status: res.status, json: text ? JSON.parse(text) : undefined };
     },
     async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await db.close();
-      rmSync(dataDir, { recursive: true, force: true });
+      await app.close();
+      await temp.close();
     },
   };
 }

@@ -4,14 +4,7 @@
  * is @<localpart>:localhost on device DEV, `tok-<localpart>-<device>` on another device).
  * Replaced by startTestServer once registration is wired in homeserver.ts.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { AddressInfo } from 'node:net';
-import { createServer, type Server } from 'node:http';
-import express from 'express';
-import { openSqlJsDatabase } from '../storage/sqljs/open.ts';
 import type { SqlJsDatabase } from '../storage/sqljs/database.ts';
 import { SqlJsRoomsStore } from '../storage/sqljs/rooms.ts';
 import { currentStreamPosition } from '../storage/stream.ts';
@@ -20,16 +13,14 @@ import { Bus } from '../services/bus.ts';
 import { Notifier } from '../services/sync/notifier.ts';
 import { createRoomsServices, type RoomsServices } from '../services/rooms/rooms.ts';
 import type { RoomsDeps } from '../services/rooms/deps.ts';
-import { ApiRouter } from '../api/http/router.ts';
 import { requireAuth, type TokenResolver } from '../api/http/auth.ts';
-import { errorHandler, unrecognizedEndpoint } from '../api/http/errors.ts';
-import { createLogger } from '../logger.ts';
 import { unknownToken } from '../errors.ts';
 import * as roomsApi from '../api/client/rooms.ts';
 import * as membershipApi from '../api/client/membership.ts';
 import * as messagesApi from '../api/client/messages.ts';
 import * as relationsApi from '../api/client/relations.ts';
 import * as directoryApi from '../api/client/directory.ts';
+import { listenApp, openTempDatabase, type InProcessApp } from './in-process-app.ts';
 
 export const SERVER = 'localhost';
 
@@ -41,9 +32,9 @@ export interface RoomsFixture {
   bus: Bus;
   notifier: Notifier;
   url: string;
-  request(method: string, path: string, opts?: { body?: unknown; rawBody?: string; token?: string }): Promise<{ status: number; json: any }>;
+  request: InProcessApp['request'];
   /** Shorthand: request as @user:localhost. */
-  as(user: string): (method: string, path: string, body?: unknown) => Promise<{ status: number; json: any }>;
+  as(user: string): (method: string, path: string, body?: unknown) => ReturnType<InProcessApp['request']>;
   close(): Promise<void>;
 }
 
@@ -58,8 +49,8 @@ const stubTokens: TokenResolver = {
 };
 
 export async function startRoomsFixture(opts: { defaultRoomVersion?: string; profiles?: Record<string, { displayname?: string; avatar_url?: string }> } = {}): Promise<RoomsFixture> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'hearth-rooms-'));
-  const db = await openSqlJsDatabase({ dataDir });
+  const temp = await openTempDatabase('rooms');
+  const db = temp.db;
   const store = new SqlJsRoomsStore(db);
   const bus = new Bus();
   const notifier = new Notifier(db.read((r) => currentStreamPosition(r)));
@@ -73,41 +64,15 @@ export async function startRoomsFixture(opts: { defaultRoomVersion?: string; pro
     getProfile: (u) => opts.profiles?.[u] ?? {},
   };
   const rooms = createRoomsServices(deps);
-  const app = express();
-  app.set('query parser', 'simple');
-  const routes = new ApiRouter(1024 * 1024);
   const apiDeps = { auth: requireAuth(stubTokens), rooms };
-  roomsApi.register(routes, apiDeps);
-  membershipApi.register(routes, apiDeps);
-  messagesApi.register(routes, apiDeps);
-  relationsApi.register(routes, apiDeps);
-  directoryApi.register(routes, apiDeps);
-  app.use(routes.router);
-  app.use(unrecognizedEndpoint(routes));
-  app.use(errorHandler(createLogger('silent', () => {})));
-  const server: Server = createServer(app);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-
-  const request: RoomsFixture['request'] = async (method, path, o = {}) => {
-    const headers: Record<string, string> = {};
-    if (o.token) headers.Authorization = `Bearer ${o.token}`;
-    let body: string | undefined;
-    if (o.rawBody !== undefined) body = o.rawBody;
-    else if (o.body !== undefined) {
-      body = JSON.stringify(o.body);
-      headers['Content-Type'] = 'application/json';
-    }
-    const res = await fetch(url + path, { method, headers, body });
-    const text = await res.text();
-    let json: unknown;
-    try {
-      json = text ? JSON.parse(text) : undefined;
-    } catch {
-      json = text;
-    }
-    return { status: res.status, json };
-  };
+  const app = await listenApp((routes) => {
+    roomsApi.register(routes, apiDeps);
+    membershipApi.register(routes, apiDeps);
+    messagesApi.register(routes, apiDeps);
+    relationsApi.register(routes, apiDeps);
+    directoryApi.register(routes, apiDeps);
+  });
+  const { url, request } = app;
   return {
     db,
     store,
@@ -119,10 +84,8 @@ export async function startRoomsFixture(opts: { defaultRoomVersion?: string; pro
     request,
     as: (user) => (method, path, body) => request(method, path, { body, token: `tok-${user}` }),
     async close() {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections();
-      await db.close();
-      rmSync(dataDir, { recursive: true, force: true });
+      await app.close();
+      await temp.close();
     },
   };
 }

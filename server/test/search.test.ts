@@ -7,33 +7,20 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import express from 'express';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ApiRouter } from '../api/http/router.ts';
-import { requireAuth } from '../api/http/auth.ts';
-import { errorHandler, unrecognizedEndpoint } from '../api/http/errors.ts';
 import * as searchApi from '../api/client/search.ts';
-import { signingKeyFromSeed } from '../core/crypto/ed25519.ts';
 import type { JsonObject } from '../core/events/types.ts';
-import { unknownToken } from '../errors.ts';
-import { createLogger } from '../logger.ts';
 import { Bus } from '../services/bus.ts';
 import { ClientEventFormatter } from '../services/rooms/client-event.ts';
-import { RoomCreator, type CreateRoomRequest } from '../services/rooms/create.ts';
-import type { RoomsDeps } from '../services/rooms/deps.ts';
-import { MembershipService } from '../services/rooms/membership.ts';
+import type { CreateRoomRequest } from '../services/rooms/create.ts';
+import type { MembershipService } from '../services/rooms/membership.ts';
 import { parseSearchTerm, SearchService } from '../services/rooms/search.ts';
-import { EventSender } from '../services/rooms/send-event.ts';
-import { Notifier } from '../services/sync/notifier.ts';
-import { SqlJsRoomsStore } from '../storage/sqljs/rooms.ts';
 import { createSqlJsSearch } from '../storage/sqljs/search.ts';
 import { startTestServer } from './harness.ts';
+import { listenApp, openTempDatabase, testRooms, userIdTokenAuth, type InProcessApp } from './in-process-app.ts';
 import { DEFAULT_MIGRATIONS_DIR } from '../storage/sqljs/migrations.ts';
-import { openSqlJsDatabase } from '../storage/sqljs/open.ts';
 import type { Database } from '../storage/storage.ts';
 
 const ALICE = '@alice:localhost';
@@ -49,65 +36,29 @@ interface Fixture {
   redact(roomId: string, userId: string, eventId: string): Promise<void>;
   membership: MembershipService;
   search(userId: string, criteria: Record<string, unknown>, nextBatch?: string): Promise<{ status: number; json: any }>;
-  request(method: string, path: string, o?: { body?: unknown; rawBody?: string; token?: string }): Promise<{ status: number; json: any }>;
+  request: InProcessApp['request'];
   close(opts?: { keepData?: boolean }): Promise<void>;
 }
 
-async function startFixture(dataDir = mkdtempSync(join(tmpdir(), 'hearth-search-')), migrationsDir?: string): Promise<Fixture> {
-  const db = await openSqlJsDatabase({ dataDir, migrationsDir });
-  const store = new SqlJsRoomsStore(db);
+async function startFixture(dataDir?: string, migrationsDir?: string): Promise<Fixture> {
+  const temp = await openTempDatabase('search', { dataDir, migrationsDir });
+  const db = temp.db;
   const bus = new Bus((_e, err) => console.error(err));
-  const deps: RoomsDeps = {
-    store,
-    serverName: 'localhost',
-    signingKey: signingKeyFromSeed(new Uint8Array(32).fill(7), 'test'),
+  const { store, sender, creator, membership } = testRooms(db, {
+    keySeed: 7,
     bus,
-    notifier: new Notifier(0),
-    defaultRoomVersion: () => '11',
     getProfile: (u) => ({ displayname: u.slice(1, u.indexOf(':')).toUpperCase() }),
-  };
-  const sender = new EventSender(deps);
-  const creator = new RoomCreator(deps, sender);
-  const membership = new MembershipService(deps, sender);
+  });
   const formatter = new ClientEventFormatter(store, sender.cache, Date.now);
   const search = new SearchService({ index: createSqlJsSearch(db), rooms: store, formatEvents: (r, v) => formatter.format(r, v) });
   // Without the search tables (a data folder from before migration 0008) nothing is indexed live.
   if (migrationsDir === undefined) bus.on('eventPersisted', (p) => void search.onEventPersisted(p));
-
-  const app = express();
-  app.set('query parser', 'simple');
-  const routes = new ApiRouter(1024 * 1024);
-  const auth = requireAuth({
-    resolve(token) {
-      if (!token.startsWith('tok-')) throw unknownToken('Unknown token');
-      return { userId: token.slice(4), deviceId: 'DEVICE', isAdmin: false, accessTokenId: 1 };
-    },
-  });
-  searchApi.register(routes, { auth, search });
-  app.use(routes.router);
-  app.use(unrecognizedEndpoint(routes));
-  app.use(errorHandler(createLogger('silent')));
-  const server: Server = createServer(app);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-
-  const request: Fixture['request'] = async (method, path, o = {}) => {
-    const headers: Record<string, string> = {};
-    if (o.token) headers.Authorization = `Bearer ${o.token}`;
-    let body: string | undefined;
-    if (o.rawBody !== undefined) body = o.rawBody;
-    else if (o.body !== undefined) {
-      body = JSON.stringify(o.body);
-      headers['Content-Type'] = 'application/json';
-    }
-    const res = await fetch(url + path, { method, headers, body });
-    const text = await res.text();
-    return { status: res.status, json: text ? JSON.parse(text) : undefined };
-  };
+  const app = await listenApp((routes) => searchApi.register(routes, { auth: userIdTokenAuth(), search }));
+  const { request } = app;
 
   return {
     db,
-    dataDir,
+    dataDir: temp.dataDir,
     membership,
     async createRoom(userId, req = {}) {
       return (await creator.createRoom(userId, req)).roomId;
@@ -127,11 +78,9 @@ async function startFixture(dataDir = mkdtempSync(join(tmpdir(), 'hearth-search-
     },
     request,
     async close(opts = {}) {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await app.close();
       await search.close();
-      await db.close();
-      if (!opts.keepData) rmSync(dataDir, { recursive: true, force: true });
+      await temp.close(opts);
     },
   };
 }

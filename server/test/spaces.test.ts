@@ -7,68 +7,21 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import express from 'express';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { ApiRouter } from '../api/http/router.ts';
-import { requireAuth } from '../api/http/auth.ts';
-import { errorHandler, unrecognizedEndpoint } from '../api/http/errors.ts';
 import * as spacesApi from '../api/client/spaces.ts';
-import { signingKeyFromSeed } from '../core/crypto/ed25519.ts';
 import type { JsonObject } from '../core/events/types.ts';
-import { unknownToken } from '../errors.ts';
-import { createLogger } from '../logger.ts';
-import { Bus } from '../services/bus.ts';
-import { RoomCreator, type CreateRoomRequest } from '../services/rooms/create.ts';
-import type { RoomsDeps } from '../services/rooms/deps.ts';
+import type { CreateRoomRequest } from '../services/rooms/create.ts';
 import { compareChildren, SpaceHierarchy, type ChildStateEvent } from '../services/rooms/hierarchy.ts';
-import { MembershipService } from '../services/rooms/membership.ts';
-import { EventSender } from '../services/rooms/send-event.ts';
-import { Notifier } from '../services/sync/notifier.ts';
-import { SqlJsRoomsStore } from '../storage/sqljs/rooms.ts';
-import { openSqlJsDatabase } from '../storage/sqljs/open.ts';
+import { listenApp, openTempDatabase, testRooms, userIdTokenAuth } from './in-process-app.ts';
 
 const ALICE = '@alice:localhost';
 const BOB = '@bob:localhost';
 const CAROL = '@carol:localhost';
 
 async function startFixture() {
-  const dataDir = mkdtempSync(join(tmpdir(), 'hearth-spaces-'));
-  const db = await openSqlJsDatabase({ dataDir });
-  const store = new SqlJsRoomsStore(db);
-  const deps: RoomsDeps = {
-    store,
-    serverName: 'localhost',
-    signingKey: signingKeyFromSeed(new Uint8Array(32).fill(5), 'test'),
-    bus: new Bus(),
-    notifier: new Notifier(0),
-    defaultRoomVersion: () => '11',
-    getProfile: () => ({}),
-  };
-  const sender = new EventSender(deps);
-  const creator = new RoomCreator(deps, sender);
-  const membership = new MembershipService(deps, sender);
+  const temp = await openTempDatabase('spaces');
+  const { store, sender, creator, membership } = testRooms(temp.db, { keySeed: 5 });
   const hierarchy = new SpaceHierarchy({ rooms: store });
-
-  const app = express();
-  app.set('query parser', 'simple');
-  const routes = new ApiRouter(1024 * 1024);
-  const auth = requireAuth({
-    resolve(token) {
-      if (!token.startsWith('tok-')) throw unknownToken('Unknown token');
-      return { userId: token.slice(4), deviceId: 'DEVICE', isAdmin: false, accessTokenId: 1 };
-    },
-  });
-  spacesApi.register(routes, { auth, hierarchy });
-  app.use(routes.router);
-  app.use(unrecognizedEndpoint(routes));
-  app.use(errorHandler(createLogger('silent')));
-  const server: Server = createServer(app);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const app = await listenApp((routes) => spacesApi.register(routes, { auth: userIdTokenAuth(), hierarchy }));
 
   return {
     membership,
@@ -81,17 +34,12 @@ async function startFixture() {
       (await sender.send({ roomId: space, sender: ALICE, type: 'm.space.child', stateKey: child, content: { via: ['localhost'], ...extra } })).eventId,
     async get(roomId: string, userId: string | null, query: Record<string, string> = {}, version = 'v1') {
       const qs = new URLSearchParams(query).toString();
-      const headers: Record<string, string> = {};
-      if (userId) headers.Authorization = `Bearer tok-${userId}`;
-      const res = await fetch(`${url}/_matrix/client/${version}/rooms/${encodeURIComponent(roomId)}/hierarchy${qs ? `?${qs}` : ''}`, { headers });
-      const text = await res.text();
-      return { status: res.status, json: text ? JSON.parse(text) : undefined };
+      const path = `/_matrix/client/${version}/rooms/${encodeURIComponent(roomId)}/hierarchy${qs ? `?${qs}` : ''}`;
+      return app.request('GET', path, userId ? { token: `tok-${userId}` } : {});
     },
     async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await db.close();
-      rmSync(dataDir, { recursive: true, force: true });
+      await app.close();
+      await temp.close();
     },
   };
 }
