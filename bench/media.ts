@@ -8,7 +8,7 @@
 // Run: npm run bench:media [-- --uploads 5 --downloads 40 --concurrency 10]
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { Agent, get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -88,7 +88,7 @@ async function main(): Promise<void> {
     const child = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--thumbnail-child', photo], { encoding: 'utf8' });
     if (child.status !== 0) throw new Error(`thumbnail child failed: ${child.stderr}`);
     const th = JSON.parse(child.stdout) as { times: Record<string, number>; total: number; rssBefore: number; peakRss: number };
-    console.log(`thumbnails of a ${meta.width}×${meta.height} JPEG (${mb((await import('node:fs')).statSync(photo).size)} MB), sharp ${sharp.versions.sharp} / libvips ${sharp.versions.vips}:`);
+    console.log(`thumbnails of a ${meta.width}×${meta.height} JPEG (${mb(statSync(photo).size)} MB), sharp ${sharp.versions.sharp} / libvips ${sharp.versions.vips}:`);
     for (const [k, v] of Object.entries(th.times)) console.log(`  ${k.padEnd(16)} ${v} ms`);
     console.log(`  all five         ${th.total} ms; peak RSS ${mb(th.peakRss)} MB (process before: ${mb(th.rssBefore)} MB)`);
 

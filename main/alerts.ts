@@ -9,6 +9,7 @@
  */
 import { statfs } from 'node:fs/promises';
 import type { ShellStatus } from './lifecycle.ts';
+import { truncate } from './tray-model.ts';
 
 const DAY = 86_400_000;
 const GB = 1024 ** 3;
@@ -87,7 +88,7 @@ function certificateProblem(c: NonNullable<HealthSnapshot['certificate']>, now: 
   if (!stage || (stage === '30d' && c.autoRenew && !c.renewError)) return undefined;
   const days = Math.ceil(left / DAY);
   const fix = c.renewError
-    ? `Hearth could not renew it automatically (${truncate(c.renewError, 120)}). Open Hearth to renew it.`
+    ? `Hearth could not renew it automatically (${truncate(c.renewError.trim(), 120)}). Open Hearth to renew it.`
     : c.autoRenew
       ? 'Open Hearth to check why it was not renewed.'
       : 'Open Hearth to renew it or import a new one.';
@@ -355,14 +356,9 @@ export class AlertPoller {
 
 // ---- wording ------------------------------------------------------------------------------
 
-function truncate(s: string, n: number): string {
-  const t = s.trim();
-  return t.length <= n ? t : `${t.slice(0, n - 1)}…`;
-}
-
 /** A reason from the server as one sentence: capitalised, bounded, ending with a full stop. */
 function sentence(reason: string): string {
-  const t = truncate(reason, 160);
+  const t = truncate(reason.trim(), 160);
   const s = t.charAt(0).toUpperCase() + t.slice(1);
   return /[.!?…]$/.test(s) ? s : `${s}.`;
 }

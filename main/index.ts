@@ -53,6 +53,9 @@ async function main(): Promise<void> {
   const adminUrl = (s: ShellStatus = lifecycle.status): string | undefined =>
     s.state === 'running' ? (s as ShellStatus & { adminUrl?: string }).adminUrl : undefined;
   const toDesktop = (s: ShellStatus): DesktopServerStatus => (s.state === 'running' ? { ...s, adminUrl: adminUrl(s) } : s);
+  /** The GUI for status `s`, or the "could not start" page with its reason. */
+  const showStatus = (w: BrowserWindow, s: ShellStatus = lifecycle.status): Promise<void> =>
+    showGui(w, adminUrl(s), s.state === 'failed' ? s.reason : undefined);
 
   // The homeserver mints short-lived tokens on the first admin (null before setup: the wizard shows).
   const sessions = new AdminSessionBroker({ mint: () => lifecycle.mintAdminSession(), baseUrl: () => adminUrl() });
@@ -78,9 +81,8 @@ async function main(): Promise<void> {
       }
     });
     win.on('closed', () => (win = undefined));
-    const s = lifecycle.status;
     if (pageUrl) await win.loadURL(pageUrl);
-    else await showGui(win, adminUrl(s), s.state === 'failed' ? s.reason : undefined);
+    else await showStatus(win);
   };
 
   // Problem notifications: checked every few minutes, and at once when the server starts or fails.
@@ -104,7 +106,7 @@ async function main(): Promise<void> {
     if (s.state === 'running' || s.state === 'failed') void alerts.checkNow();
     if (win && !win.isDestroyed()) {
       win.webContents.send('hearth:status', toDesktop(s));
-      if (!restoring && (s.state === 'running' || s.state === 'failed')) void showGui(win, adminUrl(s), s.state === 'failed' ? s.reason : undefined);
+      if (!restoring && (s.state === 'running' || s.state === 'failed')) void showStatus(win, s);
     }
   });
 
@@ -150,8 +152,7 @@ async function main(): Promise<void> {
         } finally {
           restoring = undefined;
           // Reload only if the window's origin changed (the port could not be kept) or the server is down.
-          const s = lifecycle.status;
-          if (adminUrl(s) !== before && win && !win.isDestroyed()) void showGui(win, adminUrl(s), s.state === 'failed' ? s.reason : undefined);
+          if (adminUrl() !== before && win && !win.isDestroyed()) void showStatus(win);
         }
       },
     },

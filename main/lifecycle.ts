@@ -3,6 +3,7 @@
  * restart — and reports status changes. Tested without the Electron binary.
  */
 import { createHomeserver, type Homeserver, type PartialSettings } from '../server/index.ts';
+import type { MintedAdminSession } from '../server/services/admin/admin-accounts.ts';
 
 export type ShellStatus =
   | { state: 'stopped' }
@@ -47,8 +48,8 @@ export class ServerLifecycle {
   }
 
   /** A short-lived admin session from the running homeserver; null before setup or when not running. */
-  mintAdminSession(): Promise<{ userId: string; accessToken: string; expiresTs: number } | null> {
-    return this.hs && this.current.state === 'running' ? this.hs.mintAdminSession() : Promise.resolve(null);
+  mintAdminSession(): Promise<MintedAdminSession | null> {
+    return this.running?.mintAdminSession() ?? Promise.resolve(null);
   }
 
   async stop(): Promise<void> {

@@ -9,11 +9,8 @@
 import { existsSync, renameSync } from 'node:fs';
 import { verifyBackup } from '../server/services/admin/backups.ts';
 import { restoreBackupInto } from '../server/wiring-admin-tools.ts';
+import type { RestoreBackupResult } from './ipc-contract.ts';
 import type { ServerLifecycle } from './lifecycle.ts';
-
-export type RestoreOutcome =
-  | { ok: true; movedAsideTo: string }
-  | { ok: false; error: string };
 
 export interface RestoreInput {
   lifecycle: ServerLifecycle;
@@ -35,7 +32,7 @@ function asideFolder(dataDir: string, now: number, suffix = 'before-restore'): s
 
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
-export async function restoreFromBackup(input: RestoreInput): Promise<RestoreOutcome> {
+export async function restoreFromBackup(input: RestoreInput): Promise<RestoreBackupResult> {
   const { lifecycle, dataDir, file, now } = input;
   // The whole file is checked before anything stops: a damaged file costs no downtime.
   try {

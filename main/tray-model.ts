@@ -59,6 +59,7 @@ export function trayModel(status: DesktopServerStatus, serverName?: string): Tra
   };
 }
 
-function truncate(s: string, n: number): string {
+/** `s` cut to at most `n` characters, an ellipsis marking the cut. */
+export function truncate(s: string, n: number): string {
   return s.length <= n ? s : `${s.slice(0, n - 1)}…`;
 }

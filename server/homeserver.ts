@@ -32,8 +32,6 @@ export interface HomeserverOptions {
   guiDir?: string;
 }
 
-const DEFAULT_GUI_DIR = GUI_DIR;
-
 export type HomeserverState = 'stopped' | 'starting' | 'running' | 'stopping';
 
 export interface Homeserver {
@@ -172,7 +170,7 @@ export async function createHomeserver(opts: HomeserverOptions): Promise<Homeser
         }
         const adminApp = createAdminApp({
           log,
-          guiDir: opts.guiDir ?? DEFAULT_GUI_DIR,
+          guiDir: opts.guiDir ?? GUI_DIR,
           maxJsonBodyBytes: settings.maxJsonBodyBytes,
           settings: adminSettings,
           effective: () => settings,

@@ -7,18 +7,20 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-function findRoot(): string {
+function findRoot(): { dir: string; version: string } {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (;;) {
     const manifest = join(dir, 'package.json');
-    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'hearth') return dir;
+    const pkg = existsSync(manifest) ? (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string; version: string }) : undefined;
+    if (pkg?.name === 'hearth') return { dir, version: pkg.version };
     const up = dirname(dir);
     if (up === dir) throw new Error(`cannot find Hearth's package.json above ${fileURLToPath(import.meta.url)}`);
     dir = up;
   }
 }
 
-export const HEARTH_ROOT = findRoot();
-export const HEARTH_VERSION = (JSON.parse(readFileSync(join(HEARTH_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+const root = findRoot();
+export const HEARTH_ROOT = root.dir;
+export const HEARTH_VERSION = root.version;
 export const MIGRATIONS_DIR = join(HEARTH_ROOT, 'server', 'storage', 'sqljs', 'migrations');
 export const GUI_DIR = join(HEARTH_ROOT, 'renderer', 'dist');

@@ -8,7 +8,6 @@
 import type { WiringContext, WiringPart } from './wiring.ts';
 import { federationTransport, fedPath } from './wiring-federation.ts';
 import { federationSending } from './wiring-federation-sender.ts';
-import { stateMapKey } from './core/events/types.ts';
 import { userIdServerName } from './core/ids.ts';
 import { forbidden } from './errors.ts';
 import type { ToDeviceMessage } from './storage/e2ee.ts';
@@ -16,7 +15,7 @@ import { IncomingPdus } from './services/federation/receiver/incoming-pdu.ts';
 import type { RemoteRooms } from './services/federation/receiver/missing-events.ts';
 import { TransactionReceiver, type EduSinks } from './services/federation/receiver/transactions.ts';
 import { FederationHistory } from './services/federation/receiver/history.ts';
-import { serverAllowedByAcl } from './services/federation/receiver/server-acl.ts';
+import { roomAllowsServer } from './services/federation/receiver/server-acl.ts';
 import { ResidentMemberships } from './services/federation/resident.ts';
 import { FederationBackfill } from './services/federation/backfill.ts';
 import * as transactionsApi from './api/federation/transactions.ts';
@@ -111,8 +110,7 @@ export const federationReceiverPart: WiringPart = async (ctx) => {
   t.addInboundCheck((origin, req) => {
     const roomId = req.params?.roomId;
     if (typeof roomId !== 'string') return;
-    const acl = rooms.sender.cache.get(roomId)?.state.get(stateMapKey('m.room.server_acl', ''));
-    if (!serverAllowedByAcl(acl?.content, origin)) throw forbidden('Server is banned from this room');
+    if (!roomAllowsServer(rooms.sender.cache.get(roomId)?.state, origin)) throw forbidden('Server is banned from this room');
   });
   const fed = t.authMiddleware;
   return {

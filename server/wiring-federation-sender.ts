@@ -17,12 +17,12 @@ import type { WiringContext, WiringPart } from './wiring.ts';
 import { federationTransport, fedPath } from './wiring-federation.ts';
 import { redactEvent } from './core/events/redaction.ts';
 import { wireForm } from './core/events/hashes.ts';
-import { userIdServerName } from './core/ids.ts';
 import { createSqlJsFederationQueue } from './storage/sqljs/federation-queue.ts';
 import { DEFAULT_BACKOFF, DestinationHealthService } from './services/federation/destinations.ts';
 import { FederationSender } from './services/federation/sender/sender.ts';
 import type { TransactionResult } from './services/federation/sender/destination-queue.ts';
 import { EduProducer } from './services/federation/sender/edus.ts';
+import { remoteServersOf } from './services/federation/room-servers.ts';
 import * as userKeysApi from './api/federation/user-keys.ts';
 import { FederationJoins } from './services/federation/joins.ts';
 import { ROOM_VERSIONS } from './core/room-versions.ts';
@@ -147,8 +147,7 @@ function observeEphemeral(ctx: WiringContext, edus: EduProducer): void {
   const sendToDevice = toDevice.send.bind(toDevice);
   toDevice.send = async (requester, eventType, txnId, messages) => {
     await sendToDevice(requester, eventType, txnId, messages);
-    const servers = new Set(Object.keys(messages).map((u) => userIdServerName(u)).filter((s): s is string => s !== undefined && s !== serverName));
-    edus.toDevice(servers);
+    edus.toDevice(remoteServersOf(serverName, Object.keys(messages)));
   };
 }
 

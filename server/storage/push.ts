@@ -69,7 +69,8 @@ export interface PushStore {
   ): Promise<{ rules: UserPushRules; position: number }>;
 
   // Push actions.
-  /** Stores push actions (one transaction); a second row for the same (user, event) replaces the first. */
+  /** Stores push actions (one transaction), each at its own position. Events store theirs in their own
+   * write instead (sqljs/push.ts insertPushActions); a (user, room, position) stored twice fails. */
   addPushActions(rows: readonly PushActionRow[]): Promise<void>;
   /** Notifying rows after `after` in a room, counted per thread ('' = main timeline). */
   unreadByThread(userId: string, roomId: string, after: number, upTo: number): UnreadCount[];

@@ -8,6 +8,8 @@
 import type { TlsMode } from '../../../server/api/admin/hearth/types.ts';
 
 // ---- Hearth: /_hearth/api/v1/tls ----
+export type DnsProvider = 'desec' | 'duckdns' | 'hook';
+
 export interface CertificateInfo {
   subject: string;
   issuer: string;
@@ -34,7 +36,7 @@ export interface TlsResponse {
       email: string | null;
       domains: string[];
       challengePort: number | null;
-      dnsProvider: 'desec' | 'duckdns' | 'hook' | null;
+      dnsProvider: DnsProvider | null;
       dnsApiUrl: string | null;
       dnsZone: string | null;
       dnsApiTokenSet: boolean;
@@ -51,7 +53,7 @@ export interface TlsUpdate {
     email?: string | null;
     domains?: string[] | null;
     challengePort?: number | null;
-    dnsProvider?: 'desec' | 'duckdns' | 'hook' | null;
+    dnsProvider?: DnsProvider | null;
     dnsApiUrl?: string | null;
     dnsZone?: string | null;
     dnsApiToken?: string | null;

@@ -2,7 +2,7 @@
  * Building blocks of the pages after setup: the page heading (focused on arrival so screen
  * readers announce the page), empty states, paging, switches, status pills and tables.
  */
-import { useEffect, useId, useRef, type ReactNode } from 'react';
+import { useEffect, useId, useRef, useState, type ReactNode } from 'react';
 import { Icon, type IconName } from './Icon.tsx';
 import { Button } from './ui.tsx';
 
@@ -49,6 +49,71 @@ export function EmptyState(props: { title: string; children?: ReactNode; action?
       <p className="empty-title">{props.title}</p>
       {props.children && <div className="empty-text">{props.children}</div>}
       {props.action && <div className="empty-action">{props.action}</div>}
+    </div>
+  );
+}
+
+/**
+ * Search as you type, without a request per key press: `search` follows the box, `query` (trimmed)
+ * follows it 250 ms after the last key, and `onSettle` runs then (e.g. back to the first page).
+ */
+export function useDebouncedSearch(onSettle?: () => void): { search: string; setSearch: (v: string) => void; query: string } {
+  const [search, setSearch] = useState('');
+  const [query, setQuery] = useState('');
+  const settle = useRef(onSettle);
+  settle.current = onSettle;
+  useEffect(() => {
+    const t = setTimeout(() => {
+      setQuery(search.trim());
+      settle.current?.();
+    }, 250);
+    return () => clearTimeout(t);
+  }, [search]);
+  return { search, setSearch, query };
+}
+
+/**
+ * A list page's detail dialog: the item open in it (`open`, `setOpen`), and `close(message)`,
+ * which on a change shows `message` as the page's `notice` and reloads the list.
+ */
+export function useDetailDialog<T>(reload: () => Promise<void>): { open: T | undefined; setOpen: (item: T) => void; notice: string | undefined; close: (message?: string) => void } {
+  const [open, setOpen] = useState<T>();
+  const [notice, setNotice] = useState<string>();
+  const close = (message?: string): void => {
+    setOpen(undefined);
+    if (message) {
+      setNotice(message);
+      void reload();
+    }
+  };
+  return { open, setOpen, notice, close };
+}
+
+/** A column heading: its text, or its content with a class (e.g. "num"). */
+type Column = string | { label: ReactNode; className?: string };
+/** The heading over a column of row buttons: "Actions", for screen readers only. */
+export const ACTIONS_COLUMN: Column = { label: <span className="visually-hidden">Actions</span> };
+
+/** A table in its scrolling wrapper, with one row of column headings and (when given) a caption for screen readers. */
+export function DataTable(props: { caption?: string; columns: Column[]; children: ReactNode }) {
+  return (
+    <div className="table-wrap">
+      <table className="table">
+        {props.caption && <caption className="visually-hidden">{props.caption}</caption>}
+        <thead>
+          <tr>
+            {props.columns.map((c, i) => {
+              const col = typeof c === 'string' ? { label: c } : c;
+              return (
+                <th key={i} scope="col" className={col.className}>
+                  {col.label}
+                </th>
+              );
+            })}
+          </tr>
+        </thead>
+        <tbody>{props.children}</tbody>
+      </table>
     </div>
   );
 }

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import type { ApiRouter } from '../http/router.ts';
 import { requester } from '../http/auth.ts';
-import { parseBody, parseQuery } from '../http/validate.ts';
+import { parseBody, parseQuery, repeatedParam } from '../http/validate.ts';
 import { MatrixError } from '../../errors.ts';
 import { param, roomIdParam, userIdField, type RoomsApiDeps } from './rooms.ts';
 
@@ -15,8 +15,7 @@ const joinSchema = z.object({
 });
 const reasonSchema = z.object({ reason: z.string().optional() });
 /** `via` (repeatable), and the deprecated `server_name` that older clients still send. */
-const oneOrMany = z.union([z.string(), z.array(z.string())]).optional();
-const viaQuery = z.object({ via: oneOrMany, server_name: oneOrMany });
+const viaQuery = z.object({ via: repeatedParam.optional(), server_name: repeatedParam.optional() });
 
 /** Servers to join or knock through, when this server is not in the room. */
 function viaServers(query: unknown): string[] {

@@ -10,6 +10,7 @@ import { parseQuery } from '../http/validate.ts';
 import { MatrixError, notFound } from '../../errors.ts';
 import { parseRoomAlias, parseUserId, userIdServerName } from '../../core/ids.ts';
 import type { RoomsServices } from '../../services/rooms/rooms.ts';
+import { residentServers } from '../../services/federation/room-servers.ts';
 import type { ProfileService } from '../../services/users/profile.ts';
 
 const directoryQuery = z.object({ room_alias: z.string().min(1) });
@@ -50,15 +51,4 @@ export function register(r: ApiRouter, deps: QueryApiDeps): void {
       res.json({ [q.field]: profile[q.field] });
     },
   ]);
-}
-
-/** Servers of the room's joined members, ours first, then by member count (likeliest to be up). */
-export function residentServers(ourServer: string, joined: readonly string[]): string[] {
-  const counts = new Map<string, number>();
-  for (const u of joined) {
-    const s = userIdServerName(u);
-    if (s !== undefined) counts.set(s, (counts.get(s) ?? 0) + 1);
-  }
-  counts.delete(ourServer);
-  return [ourServer, ...[...counts.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([s]) => s)];
 }

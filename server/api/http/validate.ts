@@ -25,6 +25,9 @@ export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.infe
   throw badJson(describe(r.error.issues));
 }
 
+/** A query parameter that may be repeated (`?x=a&x=b`), always as an array. */
+export const repeatedParam = z.union([z.string(), z.array(z.string())]).transform((v) => (Array.isArray(v) ? v : [v]));
+
 export function parseQuery<S extends z.ZodType>(schema: S, query: unknown): z.infer<S> {
   const r = schema.safeParse(query);
   if (r.success) return r.data;

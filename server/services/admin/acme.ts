@@ -11,6 +11,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { Agent } from 'node:https';
 import type * as AcmeClient from 'acme-client';
+import type { KeyPairPem, TlsSettings } from './tls.ts';
+import { TlsError, writeFileDurably } from './tls.ts';
 
 type Acme = typeof AcmeClient;
 let acmeModule: Promise<Acme> | undefined;
@@ -19,8 +21,6 @@ let acmeModule: Promise<Acme> | undefined;
 function loadAcme(): Promise<Acme> {
   return (acmeModule ??= import('acme-client') as Promise<Acme>);
 }
-import type { KeyPairPem, TlsSettings } from './tls.ts';
-import { TlsError, writeFileDurably } from './tls.ts';
 
 type Log = { info(m: string, f?: Record<string, unknown>): void; warn(m: string, f?: Record<string, unknown>): void };
 

@@ -220,15 +220,14 @@ export class DeviceKeysService implements DeviceListSource {
           const res = await remote.query(server, uncached, timeout);
           const devices = objectField(res, 'device_keys');
           for (const userId of Object.keys(uncached)) {
-            const perDevice: Record<string, JsonObject> = {};
+            const list: RemoteDeviceList = { userId, streamId: null, stale: false, devices: {} };
             for (const [deviceId, keys] of Object.entries(objectField(devices, userId))) {
-              if (isDeviceKeys(keys, userId, deviceId)) perDevice[deviceId] = keys;
+              if (isDeviceKeys(keys, userId, deviceId)) list.devices[deviceId] = keys;
             }
-            out.device_keys[userId] = perDevice;
-            const master = crossSigningKey(objectField(res, 'master_keys')[userId], userId);
-            if (master) out.master_keys[userId] = master;
-            const selfSigning = crossSigningKey(objectField(res, 'self_signing_keys')[userId], userId);
-            if (selfSigning) out.self_signing_keys[userId] = selfSigning;
+            list.masterKey = crossSigningKey(objectField(res, 'master_keys')[userId], userId);
+            list.selfSigningKey = crossSigningKey(objectField(res, 'self_signing_keys')[userId], userId);
+            // The remote answered for the devices asked: serve all it gave.
+            serveList(out, list, []);
           }
         } catch (e) {
           out.failures[server] = failure(e);

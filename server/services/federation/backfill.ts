@@ -25,16 +25,17 @@
  */
 import { createEventIdFromRoomId } from '../../core/events/event-id.ts';
 import { referencedEventIds, stateMapKey, type StoredPdu } from '../../core/events/types.ts';
-import { userIdServerName } from '../../core/ids.ts';
 import type { RoomVersion } from '../../core/room-versions.ts';
 import type { AppliedRedaction, AsideEvent, BackfilledEvent, RoomsStore } from '../../storage/rooms.ts';
 import { relationOf, type EventSender } from '../rooms/send-event.ts';
 import { redactionAllowed, redactionTarget, type IncomingPdus, type VerifiedPdu } from './receiver/incoming-pdu.ts';
-import { isObject, topologicalOrder } from './receiver/missing-events.ts';
-import { serverAllowedByAcl } from './receiver/server-acl.ts';
+import { topologicalOrder } from './receiver/missing-events.ts';
+import { isJsonObject } from '../../core/auth/power-levels.ts';
+import { roomAllowsServer } from './receiver/server-acl.ts';
+import { residentServers } from './room-servers.ts';
 
 /** Longest a /messages request waits for a backfill round (Synapse bounds it similarly). */
-export const BACKFILL_TIMEOUT_MS = 5_000;
+const BACKFILL_TIMEOUT_MS = 5_000;
 /** Events asked for per round (the remote caps it at 100). */
 const MIN_BACKFILL = 20;
 const MAX_BACKFILL = 100;
@@ -105,14 +106,13 @@ export class FederationBackfill {
     // Step 2.
     const deadline = this.now() + (this.deps.timeoutMs ?? BACKFILL_TIMEOUT_MS);
     const want = Math.min(MAX_BACKFILL, Math.max(MIN_BACKFILL, limit * 2));
-    const acl = entry.state.get(stateMapKey('m.room.server_acl', ''))?.content;
-    for (const server of this.residentServers(entry.joined).filter((s) => serverAllowedByAcl(acl, s))) {
+    for (const server of residentServers(this.deps.serverName, entry.joined).slice(1 /* ours */).filter((s) => roomAllowsServer(entry.state, s))) {
       const remaining = deadline - this.now();
       if (remaining <= 0) break;
       let raws: unknown[];
       try {
         const res = await this.deps.fetch(server, roomId, from, want, remaining);
-        raws = Array.isArray(res?.pdus) ? res.pdus.filter(isObject).slice(0, MAX_BACKFILL) : [];
+        raws = Array.isArray(res?.pdus) ? res.pdus.filter(isJsonObject).slice(0, MAX_BACKFILL) : [];
       } catch (e) {
         this.deps.log?.('info', 'backfill request failed', { roomId, server, error: String(e) });
         continue;
@@ -121,16 +121,6 @@ export class FederationBackfill {
       this.deps.log?.('info', 'backfill got nothing usable', { roomId, server, received: raws.length });
     }
     return false;
-  }
-
-  /** Servers of the room's joined members, ours excluded, the most members first. */
-  private residentServers(joined: Iterable<string>): string[] {
-    const counts = new Map<string, number>();
-    for (const u of joined) {
-      const s = userIdServerName(u);
-      if (s !== undefined && s !== this.deps.serverName) counts.set(s, (counts.get(s) ?? 0) + 1);
-    }
-    return [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([s]) => s);
   }
 
   /** Steps 3–5 on what `origin` sent; returns how many events joined the timeline. */

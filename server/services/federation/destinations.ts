@@ -17,7 +17,7 @@ export interface BackoffPolicy {
 export const DEFAULT_BACKOFF: BackoffPolicy = { minRetryMs: 10_000, maxRetryMs: 60 * 60_000 };
 
 /** The interval after one more failure. */
-export function nextRetryInterval(policy: BackoffPolicy, current: number): number {
+function nextRetryInterval(policy: BackoffPolicy, current: number): number {
   if (current <= 0) return policy.minRetryMs;
   return Math.min(policy.maxRetryMs, current * 2);
 }

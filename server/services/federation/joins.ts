@@ -24,6 +24,7 @@ import { wireForm } from '../../core/events/hashes.ts';
 import { checkPduFormat } from '../../core/events/format.ts';
 import { stateMapKey, type JsonObject, type Pdu, type StoredPdu } from '../../core/events/types.ts';
 import { selectAuthEventIds } from '../../core/auth/auth-events.ts';
+import { isJsonObject } from '../../core/auth/power-levels.ts';
 import { checkEventAuth, checkEventAuthAgainstAuthEvents } from '../../core/auth/rules.ts';
 import { isValidRoomAlias, parseRoomAlias, roomIdServerName, userIdServerName } from '../../core/ids.ts';
 import { getRoomVersion, type RoomVersion } from '../../core/room-versions.ts';
@@ -35,6 +36,7 @@ import { memberContent, type RemoteMembershipHandler } from '../rooms/membership
 import type { Profile } from '../rooms/deps.ts';
 import type { EventSender } from '../rooms/send-event.ts';
 import { fedPath, FederationError, type FederationMethod, type FederationRequestOptions } from './client.ts';
+import { asArray } from './receiver/missing-events.ts';
 
 /** The federation client as joins use it (FederationClient fits). */
 export interface FederationRequester {
@@ -84,7 +86,7 @@ export class FederationJoins implements RemoteMembershipHandler {
       { body: wireForm(version, join), query: { omit_members: 'false' } },
     );
     // Step 4: the resident's co-signed copy of a restricted join (only its signatures may differ).
-    if (isObject(res.event) && isObject(res.event.signatures)) {
+    if (isJsonObject(res.event) && isJsonObject(res.event.signatures)) {
       join = { ...join, signatures: { ...(res.event.signatures as Pdu['signatures']), ...join.signatures } };
     }
     await this.persistJoin(version, roomId, join, asArray(res.state), asArray(res.auth_chain));
@@ -142,7 +144,7 @@ export class FederationJoins implements RemoteMembershipHandler {
       fedPath`/_matrix/federation/v1/send_knock/${roomId}/${knock.event_id}`,
       { body: wireForm(version, knock) },
     );
-    await this.recordRemoteMembership(version, roomId, knock, 'knock', asArray(res.knock_room_state).filter(isObject));
+    await this.recordRemoteMembership(version, roomId, knock, 'knock', asArray(res.knock_room_state).filter(isJsonObject));
     return { roomId };
   }
 
@@ -188,11 +190,11 @@ export class FederationJoins implements RemoteMembershipHandler {
         body: { event: wireForm(version, invite), room_version: version.id, invite_room_state: this.inviteRoomState(entry.state) },
       });
       // The invitee's server must have signed the very event we built.
-      const signed = isObject(res.event) ? { ...(res.event as unknown as Pdu), event_id: invite.event_id } : undefined;
+      const signed = isJsonObject(res.event) ? { ...(res.event as unknown as Pdu), event_id: invite.event_id } : undefined;
       const keys = await this.deps.keys.keysFor([destination, this.deps.serverName], this.now());
       if (!signed || this.eventIdOf(version, signed) !== invite.event_id) throw forbidden(`${destination} returned a different invite event`);
       const check = checkReceivedEvent(version, signed, keys);
-      if (!check.ok || !check.contentHashValid || !isObject(signed.signatures) || !signed.signatures[destination]) {
+      if (!check.ok || !check.contentHashValid || !isJsonObject(signed.signatures) || !signed.signatures[destination]) {
         throw forbidden(`${destination} did not sign the invite`);
       }
       const sent = sender.persistRemoteLocked(entry, { roomId, pdu: signed as StoredPdu, stateGroupBefore: entry.stateGroup, forwardExtremities: [invite.event_id] }, [
@@ -252,11 +254,7 @@ export class FederationJoins implements RemoteMembershipHandler {
     let lastRemote: FederationError | undefined;
     for (const destination of servers) {
       try {
-        const path = kind === 'make_join'
-          ? fedPath`/_matrix/federation/v1/make_join/${roomId}/${userId}`
-          : kind === 'make_knock'
-            ? fedPath`/_matrix/federation/v1/make_knock/${roomId}/${userId}`
-            : fedPath`/_matrix/federation/v1/make_leave/${roomId}/${userId}`;
+        const path = `/_matrix/federation/v1/${kind}` + fedPath`/${roomId}/${userId}`;
         const res = await this.deps.client.request<Template>(destination, 'GET', path, {
           query: kind === 'make_leave' ? undefined : { ver: this.deps.supportedVersions() },
         });
@@ -264,7 +262,7 @@ export class FederationJoins implements RemoteMembershipHandler {
         if (!version || !this.deps.supportedVersions().includes(version.id)) {
           throw new MatrixError(400, 'M_UNSUPPORTED_ROOM_VERSION', `Room version ${res.room_version} is not supported`);
         }
-        if (!isObject(res.event)) throw new FederationError(destination, 'bad_response', `${kind}: no event template`);
+        if (!isJsonObject(res.event)) throw new FederationError(destination, 'bad_response', `${kind}: no event template`);
         return { destination, version, template: res.event };
       } catch (e) {
         if (e instanceof MatrixError && e.errcode === 'M_UNSUPPORTED_ROOM_VERSION') throw e;
@@ -309,7 +307,7 @@ export class FederationJoins implements RemoteMembershipHandler {
   }
 
   private eventIdOf(version: RoomVersion, e: unknown): string | undefined {
-    if (!isObject(e)) return undefined;
+    if (!isJsonObject(e)) return undefined;
     try {
       return eventIdOf(version, e) ?? computeEventId(version, e);
     } catch {
@@ -363,12 +361,4 @@ export class FederationJoins implements RemoteMembershipHandler {
     this.deps.bus.publish('eventPersisted', { pdu, streamPosition: position, roomVersion: version.id });
     this.deps.notifier.notify(position, users);
   }
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function asArray(v: unknown): unknown[] {
-  return Array.isArray(v) ? v : [];
 }

@@ -32,7 +32,7 @@ import { referenceHashBase64, wireForm } from '../../core/events/hashes.ts';
 import { stateMapKey, type JsonObject, type StoredPdu } from '../../core/events/types.ts';
 import { selectAuthEventIds } from '../../core/auth/auth-events.ts';
 import { checkEventAuth } from '../../core/auth/rules.ts';
-import { readPowerLevels, userPowerLevel } from '../../core/auth/power-levels.ts';
+import { isJsonObject, readPowerLevels, userPowerLevel } from '../../core/auth/power-levels.ts';
 import { userIdServerName } from '../../core/ids.ts';
 import { MatrixError, forbidden, notFound } from '../../errors.ts';
 import type { RoomsStore } from '../../storage/rooms.ts';
@@ -42,8 +42,8 @@ import type { RoomEntry } from '../rooms/room-cache.ts';
 import type { StrippedStateEvent } from '../rooms/reader.ts';
 import type { IncomingPdus } from './receiver/incoming-pdu.ts';
 import type { FederationHistory } from './receiver/history.ts';
-import { isObject } from './receiver/missing-events.ts';
-import { serverAllowedByAcl } from './receiver/server-acl.ts';
+import { roomAllowsServer } from './receiver/server-acl.ts';
+import { remoteServersOf } from './room-servers.ts';
 
 export type ResidentMembership = 'join' | 'leave' | 'knock';
 
@@ -115,8 +115,8 @@ export class ResidentMemberships {
     const version = entry.version;
     // 5 before 4: a restricted join must carry our signature too, so we sign what we were sent
     // and then check every required signature (the joiner's and ours) in one go.
-    const candidate = isObject(raw) ? raw : {};
-    const via = isObject(candidate.content) ? candidate.content.join_authorised_via_users_server : undefined;
+    const candidate = isJsonObject(raw) ? raw : {};
+    const via = isJsonObject(candidate.content) ? candidate.content.join_authorised_via_users_server : undefined;
     const coSign = membership === 'join' && version.restrictedJoinRule && typeof via === 'string' && userIdServerName(via) === this.deps.serverName;
     let toCheck: unknown = raw;
     if (coSign) {
@@ -156,17 +156,12 @@ export class ResidentMemberships {
         return [rest];
       });
     };
-    const servers = new Set<string>([this.deps.serverName]);
-    for (const u of this.deps.sender.cache.get(roomId)?.joined ?? []) {
-      const s = userIdServerName(u);
-      if (s) servers.add(s);
-    }
     const res: Record<string, unknown> = {
       origin: this.deps.serverName,
       state: wire(stateIds),
       auth_chain: wire(authChain),
       members_omitted: false,
-      servers_in_room: [...servers].sort(),
+      servers_in_room: [this.deps.serverName, ...remoteServersOf(this.deps.serverName, this.deps.sender.cache.get(roomId)?.joined ?? [])].sort(),
     };
     if (coSign) {
       const { unsigned: _u, ...rest } = wireForm(version, pdu);
@@ -181,7 +176,7 @@ export class ResidentMemberships {
     if (!version) throw new MatrixError(400, 'M_INCOMPATIBLE_ROOM_VERSION', `Room version ${body.room_version} is not supported`, { room_version: body.room_version });
     const known = this.deps.sender.cache.get(roomId);
     if (known && known.version.id !== version.id) throw new MatrixError(400, 'M_BAD_JSON', 'Wrong room version for this room');
-    if (known && !serverAllowedByAcl(known.state.get(stateMapKey('m.room.server_acl', ''))?.content, origin)) throw forbidden('Server is banned from this room');
+    if (known && !roomAllowsServer(known.state, origin)) throw forbidden('Server is banned from this room');
     const verified = await this.deps.pdus.verify(version, body.event);
     if (!verified.ok) throw new MatrixError(400, 'M_BAD_JSON', `Invalid event: ${verified.reason}`);
     const { pdu } = verified;
@@ -198,7 +193,7 @@ export class ResidentMemberships {
     const weAreIn = known !== undefined && [...known.joined].some((u) => userIdServerName(u) === this.deps.serverName);
     // In a room we are in, the invite arrives again as a PDU through /send and is stored then.
     if (!weAreIn) {
-      const stripped = (Array.isArray(body.invite_room_state) ? body.invite_room_state : []).filter(isObject);
+      const stripped = (Array.isArray(body.invite_room_state) ? body.invite_room_state : []).filter(isJsonObject);
       stripped.push({ type: pdu.type, state_key: invitee, sender: pdu.sender, content: pdu.content });
       const w = this.deps.store.persistRemoteMembership({ roomId, userId: invitee, eventId, roomVersion: version.id, strippedState: stripped, pdu: signed, membership: 'invite' });
       await w.durable;
@@ -213,7 +208,7 @@ export class ResidentMemberships {
     const entry = this.deps.sender.cache.get(roomId);
     const local = `:${this.deps.serverName}`;
     if (!entry || ![...entry.joined].some((u) => u.endsWith(local))) throw notFound('This server is not in the room');
-    if (!serverAllowedByAcl(entry.state.get(stateMapKey('m.room.server_acl', ''))?.content, origin)) throw forbidden('Server is banned from this room');
+    if (!roomAllowsServer(entry.state, origin)) throw forbidden('Server is banned from this room');
     return entry;
   }
 
@@ -225,7 +220,7 @@ export class ResidentMemberships {
     const membership = entry.state.get(stateMapKey('m.room.member', userId))?.content.membership;
     if (membership === 'join' || membership === 'invite') return undefined;
     const allowRooms = (Array.isArray(jr.allow) ? jr.allow : [])
-      .filter((a) => isObject(a) && a.type === 'm.room_membership' && typeof a.room_id === 'string')
+      .filter((a) => isJsonObject(a) && a.type === 'm.room_membership' && typeof a.room_id === 'string')
       .map((a) => (a as { room_id: string }).room_id);
     const knownRooms = allowRooms.filter((r) => this.deps.sender.cache.get(r) !== undefined);
     if (knownRooms.length === 0) {

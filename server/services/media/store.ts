@@ -94,6 +94,12 @@ export class MediaRepository {
   /** POST /_matrix/media/v3/upload: stores the content and returns its mxc:// URI once durable. */
   async upload(userId: string, input: UploadInput): Promise<string> {
     const key = { origin: this.deps.serverName, mediaId: newMediaId() };
+    await this.ingestUpload(key, userId, input);
+    return mxcUri(key);
+  }
+
+  /** Ingests an upload's content (into the file reserved by /create, if given), then wakes its waiters. */
+  private async ingestUpload(key: MediaKey, userId: string | null, input: UploadInput, pendingFileId?: string): Promise<MediaRecord> {
     const rec = await ingest(this.deps, {
       key,
       source: input.body,
@@ -102,9 +108,10 @@ export class MediaRepository {
       uploadName: input.filename,
       declaredBytes: input.contentLength,
       limit: this.maxUploadBytes(),
+      pendingFileId,
     });
     this.afterUpload(rec);
-    return mxcUri(key);
+    return rec;
   }
 
   /** POST /_matrix/media/v1/create: reserves an mxc:// URI for a later PUT. */
@@ -142,17 +149,7 @@ export class MediaRepository {
     if (rec.size !== null || this.uploading.has(k)) throw new MatrixError(409, 'M_CANNOT_OVERWRITE_MEDIA', 'Media already uploaded');
     this.uploading.add(k);
     try {
-      const done = await ingest(this.deps, {
-        key,
-        source: input.body,
-        userId,
-        contentType: input.contentType,
-        uploadName: input.filename,
-        declaredBytes: input.contentLength,
-        limit: this.maxUploadBytes(),
-        pendingFileId: rec.fileId,
-      });
-      this.afterUpload(done);
+      await this.ingestUpload(key, userId, input, rec.fileId);
     } finally {
       this.uploading.delete(k);
     }
@@ -259,17 +256,8 @@ export class MediaRepository {
 
   /** Stores server-owned bytes (URL preview images) as local media. */
   async storeServerMedia(body: Buffer, contentType: string): Promise<MediaRecord> {
-    const rec = await ingest(this.deps, {
-      key: { origin: this.deps.serverName, mediaId: newMediaId() },
-      source: Readable.from([body]),
-      userId: null,
-      contentType,
-      uploadName: null,
-      declaredBytes: body.length,
-      limit: this.maxUploadBytes(),
-    });
-    this.afterUpload(rec);
-    return rec;
+    const key = { origin: this.deps.serverName, mediaId: newMediaId() };
+    return this.ingestUpload(key, null, { body: Readable.from([body]), contentType, filename: null, contentLength: body.length });
   }
 
   // ---- Housekeeping, and the services the Synapse admin media API calls ----

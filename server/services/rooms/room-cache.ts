@@ -56,7 +56,7 @@ export class RoomCache {
     for (const [key, id] of ids) {
       const rec = records.get(id);
       if (!rec) continue;
-      const pdu = rec.redactedBy ? (redactEvent(version, rec.pdu) as StoredPdu) : rec.pdu;
+      const pdu = stateForm(version, rec);
       state.set(key, pdu);
       if (pdu.type === 'm.room.member' && pdu.content.membership === 'join' && pdu.state_key) joined.add(pdu.state_key);
     }
@@ -69,13 +69,7 @@ export class RoomCache {
 
   /** Records an event just applied to storage (caller holds the room lock). */
   applied(entry: RoomEntry, pdu: StoredPdu, stateGroup: number): void {
-    if (typeof pdu.state_key === 'string') {
-      entry.state.set(stateMapKey(pdu.type, pdu.state_key), pdu);
-      if (pdu.type === 'm.room.member') {
-        if (pdu.content.membership === 'join') entry.joined.add(pdu.state_key);
-        else entry.joined.delete(pdu.state_key);
-      }
-    }
+    if (typeof pdu.state_key === 'string') setState(entry, stateMapKey(pdu.type, pdu.state_key), pdu);
     entry.extremities = [pdu];
     entry.stateGroup = stateGroup;
   }
@@ -90,13 +84,7 @@ export class RoomCache {
       const records = this.store.getDagEvents(changed.map(([, id]) => id));
       for (const [key, id] of changed) {
         const rec = records.get(id);
-        if (!rec) continue;
-        const p = rec.redactedBy ? (redactEvent(entry.version, rec.pdu) as StoredPdu) : rec.pdu;
-        entry.state.set(key, p);
-        if (p.type === 'm.room.member' && p.state_key) {
-          if (p.content.membership === 'join') entry.joined.add(p.state_key);
-          else entry.joined.delete(p.state_key);
-        }
+        if (rec) setState(entry, key, stateForm(entry.version, rec));
       }
       for (const key of [...entry.state.keys()]) if (!currentState.has(key)) entry.state.delete(key);
       entry.stateGroup = currentGroup;
@@ -117,5 +105,19 @@ export class RoomCache {
   /** Forget a room's cached view (after a failed write, or a write made elsewhere). */
   invalidate(roomId: string): void {
     this.rooms.delete(roomId);
+  }
+}
+
+/** A state event as auth sees it: in its redacted form once redacted. */
+function stateForm(version: RoomVersion, rec: { pdu: StoredPdu; redactedBy: string | null }): StoredPdu {
+  return rec.redactedBy ? (redactEvent(version, rec.pdu) as StoredPdu) : rec.pdu;
+}
+
+/** Sets one current-state entry, keeping the joined set in step. */
+function setState(entry: RoomEntry, key: string, pdu: StoredPdu): void {
+  entry.state.set(key, pdu);
+  if (pdu.type === 'm.room.member' && typeof pdu.state_key === 'string') {
+    if (pdu.content.membership === 'join') entry.joined.add(pdu.state_key);
+    else entry.joined.delete(pdu.state_key);
   }
 }

@@ -219,27 +219,25 @@ export class SearchService {
    * indexing stays off the send path's journal records.
    */
   onEventPersisted(payload: BusEvents['eventPersisted']): Promise<void> {
-    try {
-      const op = this.indexOp(payload);
-      if (op) this.pending.push(op);
-    } catch (err) {
-      this.deps.log?.('error', 'search indexing failed', { eventId: payload.pdu.event_id, error: (err as Error).message });
-    }
+    this.queue(payload.pdu);
     return this.scheduleFlush();
   }
 
   /** Backfilled history (durable, never on the bus: it must not wake sync, push or federation),
    * indexed like live events. Never throws. */
   onHistoryBackfilled(pdus: readonly StoredPdu[]): Promise<void> {
-    for (const pdu of pdus) {
-      try {
-        const op = this.indexOp({ pdu });
-        if (op) this.pending.push(op);
-      } catch (err) {
-        this.deps.log?.('error', 'search indexing failed', { eventId: pdu.event_id, error: (err as Error).message });
-      }
-    }
+    for (const pdu of pdus) this.queue(pdu);
     return this.scheduleFlush();
+  }
+
+  /** Adds the event's index work to the next flush. Never throws. */
+  private queue(pdu: StoredPdu): void {
+    try {
+      const op = this.indexOp({ pdu });
+      if (op) this.pending.push(op);
+    } catch (err) {
+      this.deps.log?.('error', 'search indexing failed', { eventId: pdu.event_id, error: (err as Error).message });
+    }
   }
 
   /** Indexes everything pending now: a search sees every event that was durable before it. */

@@ -11,7 +11,7 @@ import type { EventFilter, Membership } from '../rooms/reader.ts';
 
 export const WILDCARD = '*';
 /** State key standing for the requesting user. */
-export const ME = '$ME';
+const ME = '$ME';
 /** State key (with type m.room.member) asking for lazy-loaded members. */
 export const LAZY = '$LAZY';
 
@@ -75,7 +75,7 @@ export interface SlidingSyncRequest {
 }
 
 /** Most timeline events per room and response, whatever the client asks. */
-export const MAX_TIMELINE_LIMIT = 100;
+const MAX_TIMELINE_LIMIT = 100;
 
 /** The configs of every list and subscription that matched one room, combined as a superset. */
 export interface CombinedConfig {

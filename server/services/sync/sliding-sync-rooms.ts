@@ -24,7 +24,7 @@ import {
 const MEMBER = 'm.room.member';
 
 /** Event types that move a room up the list ("proper" activity, MSC4186 `bump_stamp`). */
-export const BUMP_TYPES = ['m.room.create', 'm.room.message', 'm.room.encrypted', 'm.sticker', 'm.call.invite', 'm.poll.start', 'm.beacon_info'];
+const BUMP_TYPES = ['m.room.create', 'm.room.message', 'm.room.encrypted', 'm.sticker', 'm.call.invite', 'm.poll.start', 'm.beacon_info'];
 
 /** What a connection remembers of a room it has sent (or checked and found unchanged). */
 export interface RoomStatus {

@@ -4,8 +4,7 @@
  */
 import type { Database, SqlParam, SqlRow, SqlWriter } from '../storage.ts';
 import type { AdminListUsersOptions, AdminStore, AdminUserRow, RoomDeletion, RoomDeletionStatus, UserOrder } from '../admin.ts';
-import { str } from './row.ts';
-
+import { escapeLike, num, str } from './row.ts';
 
 const USER_SELECT = `SELECT u.user_id, u.is_admin, u.is_guest, u.deactivated, u.created_ts, u.user_type,
     p.displayname, p.avatar_url,
@@ -40,7 +39,7 @@ function toUserRow(r: SqlRow): AdminUserRow {
     displayname: str(r.displayname),
     avatarUrl: str(r.avatar_url),
     createdTs: Number(r.created_ts),
-    lastSeenTs: r.last_seen_ts === null || r.last_seen_ts === undefined ? null : Number(r.last_seen_ts),
+    lastSeenTs: num(r.last_seen_ts),
   };
 }
 
@@ -55,7 +54,7 @@ function toDeletion(r: SqlRow): RoomDeletion {
   };
 }
 
-const likeEscape = (s: string): string => '%' + s.replace(/[\\%_]/g, (c) => '\\' + c) + '%';
+const likeContaining = (s: string): string => `%${escapeLike(s)}%`;
 
 /** Rows of a room in the tables other areas own, deleted by a purge (Synapse's _purge_room). */
 const PURGE_BY_ROOM = [
@@ -98,11 +97,11 @@ export function createSqlJsAdminStore(db: Database): AdminStore {
       const params: SqlParam[] = [];
       if (opts.name !== undefined && opts.name !== '') {
         where.push("(LOWER(u.user_id) LIKE ? ESCAPE '\\' OR LOWER(p.displayname) LIKE ? ESCAPE '\\')");
-        const pattern = likeEscape(opts.name.toLowerCase());
+        const pattern = likeContaining(opts.name.toLowerCase());
         params.push(pattern, pattern);
       } else if (opts.userId !== undefined && opts.userId !== '') {
         where.push("u.user_id LIKE ? ESCAPE '\\'");
-        params.push(likeEscape(opts.userId));
+        params.push(likeContaining(opts.userId));
       }
       if (!opts.includeGuests) where.push('u.is_guest = 0');
       if (!opts.includeDeactivated) where.push('u.deactivated = 0');

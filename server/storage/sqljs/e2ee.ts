@@ -241,8 +241,6 @@ export class SqlJsE2eeStore implements E2eeStore {
     });
   }
 
-  // ---- device-list stream ----
-
   // ---- remote users' device lists ----
 
   remoteDeviceList(userId: string): RemoteDeviceList | undefined {
@@ -294,6 +292,8 @@ export class SqlJsE2eeStore implements E2eeStore {
       for (const u of userIds) w.run('DELETE FROM e2ee_remote_device_lists WHERE user_id = ?', [u]);
     });
   }
+
+  // ---- device-list stream ----
 
   recordKeysChange(userId: string): Promise<number> {
     return this.db.write((w) => recordChange(w, userId, null, 'keys'));

@@ -19,7 +19,6 @@ import { num } from './row.ts';
 const DEST_COLUMNS =
   'destination, last_success_ts, last_failure_ts, last_failure_reason, retry_last_ts, retry_interval_ms, failure_count, last_successful_pos';
 
-
 function toDestination(row: SqlRow): DestinationRecord {
   return {
     destination: String(row.destination),

@@ -10,7 +10,6 @@ import { str, num } from './row.ts';
 const COLUMNS =
   'origin, media_id, file_id, user_id, content_type, upload_name, size, sha256, created_ts, uploaded_ts, expires_ts, last_access_ts, quarantined_by, safe_from_quarantine';
 
-
 function toRecord(row: SqlRow): MediaRecord {
   return {
     origin: String(row.origin),

@@ -9,7 +9,6 @@ import { str } from './row.ts';
 
 const COLUMNS = 'id, kind, received_ts, room_id, event_id, user_id, target_user_id, reason, score';
 
-
 function toRecord(row: SqlRow): ReportRecord {
   return {
     id: Number(row.id),

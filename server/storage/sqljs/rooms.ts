@@ -56,6 +56,9 @@ class Lru<K, V> {
   }
 }
 
+/** An events_aside row as read. */
+type AsideRow = Pick<DagEventRecord, 'pdu' | 'roomId' | 'stateGroup'> & { kind: AsideKind };
+
 const EVENT_COLUMNS = 'event_id, room_id, stream_pos, state_group, replaces_state, redacted_by, json';
 /** A resolved state differing from its base in more entries than this is stored as a snapshot. */
 const MAX_DELTA_ENTRIES = 50;
@@ -84,15 +87,19 @@ export class SqlJsRoomsStore implements RoomsStore {
         throw e;
       }
     });
-    if (result === undefined) {
-      this.groups = new Lru(GROUP_CACHE_SIZE);
-      durable.catch(() => undefined);
-      throw error ?? new Error('the event write was not applied');
-    }
+    if (result === undefined) this.abandon(durable, error ?? new Error('the event write was not applied'));
     // Committed in memory: the parsed PDU and the new group may be cached now.
     this.pdus.set(batch.pdu.event_id, withoutUnsigned(batch.pdu) as StoredPdu);
     if (newGroupState) this.groups.set(result.stateGroup, newGroupState);
     return { result, durable };
+  }
+
+  /** A write that was not applied: its group ids were rolled back and will be reused, so the
+   * groups it cached are dropped; the caller gets `error`. */
+  private abandon(durable: Promise<unknown>, error: unknown): never {
+    this.groups = new Lru(GROUP_CACHE_SIZE);
+    durable.catch(() => undefined);
+    throw error;
   }
 
   private applyEvent(w: SqlWriter, batch: PersistEventBatch): { persisted: PersistedEvent; groupState?: Map<string, string> } {
@@ -110,7 +117,7 @@ export class SqlJsRoomsStore implements RoomsStore {
     // The previous current state, for the difference a resolved current state makes.
     const previousCurrent = batch.currentState ? this.currentGroupIn(w, roomId) : null;
     let before = batch.stateGroupBefore;
-    if (batch.stateBefore) before = this.groupFromMap(w, roomId, before, batch.stateBefore).group;
+    if (batch.stateBefore) before = this.groupFromMap(w, roomId, before, batch.stateBefore);
     let stateGroup = before;
     let replacesState: string | null = null;
     let groupState: Map<string, string> | undefined;
@@ -125,11 +132,7 @@ export class SqlJsRoomsStore implements RoomsStore {
       stateGroup = g.group;
       groupState = g.state;
       if (!batch.currentState) {
-        w.run(
-          'INSERT INTO current_state (room_id, type, state_key, event_id) VALUES (?, ?, ?, ?) ' +
-            'ON CONFLICT (room_id, type, state_key) DO UPDATE SET event_id = excluded.event_id',
-          [roomId, pdu.type, pdu.state_key, pdu.event_id],
-        );
+        setCurrentState(w, roomId, pdu.type, pdu.state_key, pdu.event_id);
         const membership = pdu.content.membership;
         if (pdu.type === 'm.room.member' && typeof membership === 'string') {
           this.setMembership(w, roomId, pdu.state_key, membership, pdu.event_id, position);
@@ -139,30 +142,11 @@ export class SqlJsRoomsStore implements RoomsStore {
     if (stateGroup === null) throw new Error('an event other than the create event needs the state group before it');
     let currentGroup = stateGroup;
     if (batch.currentState) {
-      currentGroup = this.groupFromMap(w, roomId, stateGroup, batch.currentState).group;
+      currentGroup = this.groupFromMap(w, roomId, stateGroup, batch.currentState);
       this.applyCurrentState(w, roomId, previousCurrent, batch.currentState, position, pdu);
     }
     if (batch.replacesOutlier) w.run('DELETE FROM events_aside WHERE event_id = ?', [pdu.event_id]);
-    // Local events leave current_group NULL (the same as state_group), as every event did before 0013.
-    const forked = currentGroup !== stateGroup;
-    w.run(
-      `INSERT INTO events (event_id, room_id, stream_pos, depth, type, state_key, sender, origin_server_ts, state_group, replaces_state, redacted_by, json${forked ? ', current_group' : ''}) ` +
-        `VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?${forked ? ', ?' : ''})`,
-      [
-        pdu.event_id,
-        roomId,
-        position,
-        pdu.depth,
-        pdu.type,
-        pdu.state_key ?? null,
-        pdu.sender,
-        pdu.origin_server_ts,
-        stateGroup,
-        replacesState,
-        JSON.stringify(withoutUnsigned(pdu)),
-        ...(forked ? [currentGroup] : []),
-      ],
-    );
+    insertEvent(w, roomId, pdu, position, stateGroup, replacesState, currentGroup !== stateGroup ? currentGroup : null);
     w.run('DELETE FROM forward_extremities WHERE room_id = ?', [roomId]);
     for (const id of batch.forwardExtremities) {
       w.run('INSERT INTO forward_extremities (room_id, event_id) VALUES (?, ?)', [roomId, id]);
@@ -227,11 +211,7 @@ export class SqlJsRoomsStore implements RoomsStore {
     for (const [key, id] of next) {
       if (previous.get(key) === id) continue;
       const [type, stateKey] = parseStateMapKey(key);
-      w.run(
-        'INSERT INTO current_state (room_id, type, state_key, event_id) VALUES (?, ?, ?, ?) ' +
-          'ON CONFLICT (room_id, type, state_key) DO UPDATE SET event_id = excluded.event_id',
-        [roomId, type, stateKey, id],
-      );
+      setCurrentState(w, roomId, type, stateKey, id);
       if (type !== 'm.room.member') continue;
       const pdu = id === batchPdu.event_id ? batchPdu : this.pduIn(w, id);
       const membership = pdu?.content.membership;
@@ -252,6 +232,21 @@ export class SqlJsRoomsStore implements RoomsStore {
     return row ? this.parsePdu(eventId, String(row.json)) : undefined;
   }
 
+  /** Stored events kept aside (outliers, rejected, soft-failed) among `ids`. */
+  private asideIn(r: SqlReader, ids: readonly string[]): AsideRow[] {
+    const out: AsideRow[] = [];
+    inChunks(r, ids, (m) => `SELECT event_id, room_id, kind, state_group, json FROM events_aside WHERE event_id IN (${m})`, (row) => {
+      const id = String(row.event_id);
+      out.push({
+        pdu: this.pdus.get(id) ?? this.parsePdu(id, String(row.json)),
+        roomId: String(row.room_id),
+        kind: String(row.kind) as AsideKind,
+        stateGroup: row.state_group === null ? null : Number(row.state_group),
+      });
+    });
+    return out;
+  }
+
   private parsePdu(eventId: string, json: string): StoredPdu {
     const pdu = JSON.parse(json) as StoredPdu;
     pdu.event_id = eventId;
@@ -263,14 +258,14 @@ export class SqlJsRoomsStore implements RoomsStore {
    * A group holding exactly `state`: `base` itself when equal, a delta on `base` when they differ
    * in a few entries (and none was removed), otherwise a full snapshot.
    */
-  private groupFromMap(w: SqlWriter, roomId: string, base: number | null, state: ReadonlyMap<string, string>): { group: number } {
+  private groupFromMap(w: SqlWriter, roomId: string, base: number | null, state: ReadonlyMap<string, string>): number {
     const baseState = base === null ? undefined : this.loadGroup(w, base);
     const changed: [string, string][] = [];
     let removed = false;
     if (baseState) {
       for (const [k, id] of state) if (baseState.get(k) !== id) changed.push([k, id]);
       for (const k of baseState.keys()) if (!state.has(k)) removed = true;
-      if (!removed && changed.length === 0) return { group: base! };
+      if (!removed && changed.length === 0) return base!;
     }
     const idRow = w.get('SELECT COALESCE(MAX(group_id), 0) + 1 AS id FROM state_groups');
     const group = Number(idRow!.id);
@@ -284,7 +279,7 @@ export class SqlJsRoomsStore implements RoomsStore {
       w.run('INSERT INTO state_group_entries (group_id, type, state_key, event_id) VALUES (?, ?, ?, ?)', [group, type, stateKey, id]);
     }
     this.groups.set(group, new Map(state));
-    return { group };
+    return group;
   }
 
   private applyAside(w: SqlWriter, roomId: string, events: readonly AsideEvent[]): void {
@@ -298,7 +293,7 @@ export class SqlJsRoomsStore implements RoomsStore {
       let group: number | null = null;
       if (e.kind !== 'outlier') {
         let before = e.stateGroupBefore ?? null;
-        if (e.stateBefore) before = this.groupFromMap(w, roomId, before, e.stateBefore).group;
+        if (e.stateBefore) before = this.groupFromMap(w, roomId, before, e.stateBefore);
         group = before;
         if (e.kind === 'soft_failed' && typeof e.pdu.state_key === 'string') {
           group = this.newStateGroup(w, roomId, before, e.pdu.type, e.pdu.state_key, id).group;
@@ -417,27 +412,14 @@ export class SqlJsRoomsStore implements RoomsStore {
   getEvents(eventIds: readonly string[], opts: { outliers?: boolean } = {}): Map<string, EventRecord> {
     const out = new Map<string, EventRecord>();
     const unique = [...new Set(eventIds)];
-    const inChunks = (r: SqlReader, ids: string[], sql: (marks: string) => string, each: (row: SqlRow) => void): void => {
-      for (let i = 0; i < ids.length; i += 200) {
-        const chunk = ids.slice(i, i + 200);
-        for (const row of r.all(sql(chunk.map(() => '?').join(',')), chunk)) each(row);
-      }
-    };
     this.db.read((r) => {
       inChunks(r, unique, (m) => `SELECT ${EVENT_COLUMNS} FROM events WHERE event_id IN (${m})`, (row) => out.set(String(row.event_id), this.toRecord(row)));
       if (!opts.outliers || out.size === unique.length) return;
       const rest = unique.filter((id) => !out.has(id));
-      inChunks(r, rest, (m) => `SELECT event_id, room_id, state_group, json FROM events_aside WHERE kind <> 'rejected' AND event_id IN (${m})`, (row) => {
-        const id = String(row.event_id);
-        out.set(id, {
-          pdu: this.pdus.get(id) ?? this.parsePdu(id, String(row.json)),
-          roomId: String(row.room_id),
-          position: 0,
-          stateGroup: row.state_group === null ? 0 : Number(row.state_group),
-          replacesState: null,
-          redactedBy: null,
-        });
-      });
+      for (const a of this.asideIn(r, rest)) {
+        if (a.kind === 'rejected') continue;
+        out.set(a.pdu.event_id, { pdu: a.pdu, roomId: a.roomId, position: 0, stateGroup: a.stateGroup ?? 0, replacesState: null, redactedBy: null });
+      }
     });
     return out;
   }
@@ -450,10 +432,7 @@ export class SqlJsRoomsStore implements RoomsStore {
   }
 
   currentStateGroup(roomId: string): number | null {
-    const row = this.db.read((r) =>
-      r.get('SELECT COALESCE(current_group, state_group) AS g FROM events WHERE room_id = ? ORDER BY stream_pos DESC LIMIT 1', [roomId]),
-    );
-    return row ? Number(row.g) : null;
+    return this.db.read((r) => this.currentGroupIn(r, roomId));
   }
 
   forwardExtremities(roomId: string): string[] {
@@ -522,11 +501,7 @@ export class SqlJsRoomsStore implements RoomsStore {
       this.applyAside(w, roomId, events);
       applied = true;
     });
-    if (!applied) {
-      this.groups = new Lru(GROUP_CACHE_SIZE);
-      durable.catch(() => undefined);
-      throw new Error('the aside write was not applied');
-    }
+    if (!applied) this.abandon(durable, new Error('the aside write was not applied'));
     return { result: undefined, durable };
   }
 
@@ -542,7 +517,7 @@ export class SqlJsRoomsStore implements RoomsStore {
       for (const { pdu, stateBefore, relation, redacts } of events) {
         const id = pdu.event_id;
         if (w.get('SELECT 1 AS x FROM events WHERE event_id = ?', [id])) continue;
-        const before: number = this.groupFromMap(w, roomId, prevGroup, stateBefore).group;
+        const before: number = this.groupFromMap(w, roomId, prevGroup, stateBefore);
         let group: number = before;
         let replacesState: string | null = null;
         if (typeof pdu.state_key === 'string') {
@@ -556,11 +531,7 @@ export class SqlJsRoomsStore implements RoomsStore {
           }
         }
         w.run('DELETE FROM events_aside WHERE event_id = ?', [id]);
-        w.run(
-          'INSERT INTO events (event_id, room_id, stream_pos, depth, type, state_key, sender, origin_server_ts, state_group, replaces_state, redacted_by, json) ' +
-            'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)',
-          [id, roomId, position, pdu.depth, pdu.type, pdu.state_key ?? null, pdu.sender, pdu.origin_server_ts, group, replacesState, JSON.stringify(withoutUnsigned(pdu))],
-        );
+        insertEvent(w, roomId, pdu, position, group, replacesState, null);
         if (relation) {
           w.run(
             'INSERT INTO event_relations (event_id, room_id, relates_to, rel_type, type, sender, stream_pos) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING',
@@ -574,27 +545,19 @@ export class SqlJsRoomsStore implements RoomsStore {
       for (const r of redactions) applyRedaction(w, r.redactionId, r.target);
       applied = true;
     });
-    if (!applied) {
-      this.groups = new Lru(GROUP_CACHE_SIZE);
-      durable.catch(() => undefined);
-      throw new Error('the backfill write was not applied');
-    }
+    if (!applied) this.abandon(durable, new Error('the backfill write was not applied'));
     return { result: undefined, durable };
   }
 
   redactionsTargeting(eventIds: readonly string[]): Map<string, string[]> {
     const out = new Map<string, string[]>();
     const ids = [...new Set(eventIds)];
-    this.db.read((r) => {
-      for (let i = 0; i < ids.length; i += 200) {
-        const chunk = ids.slice(i, i + 200);
-        const rows = r.all(`SELECT redaction_id, redacts FROM redactions WHERE redacts IN (${chunk.map(() => '?').join(',')}) ORDER BY redaction_id`, chunk);
-        for (const row of rows) {
-          const target = String(row.redacts);
-          out.set(target, [...(out.get(target) ?? []), String(row.redaction_id)]);
-        }
-      }
-    });
+    this.db.read((r) =>
+      inChunks(r, ids, (m) => `SELECT redaction_id, redacts FROM redactions WHERE redacts IN (${m}) ORDER BY redaction_id`, (row) => {
+        const target = String(row.redacts);
+        out.set(target, [...(out.get(target) ?? []), String(row.redaction_id)]);
+      }),
+    );
     return out;
   }
 
@@ -608,24 +571,10 @@ export class SqlJsRoomsStore implements RoomsStore {
       out.set(id, { pdu: rec.pdu, roomId: rec.roomId, kind: 'timeline', stateGroup: rec.stateGroup, replacesState: rec.replacesState, position: rec.position, redactedBy: rec.redactedBy });
     }
     const rest = [...new Set(eventIds)].filter((id) => !out.has(id));
-    this.db.read((r) => {
-      for (let i = 0; i < rest.length; i += 200) {
-        const chunk = rest.slice(i, i + 200);
-        const rows = r.all(`SELECT event_id, room_id, kind, state_group, json FROM events_aside WHERE event_id IN (${chunk.map(() => '?').join(',')})`, chunk);
-        for (const row of rows) {
-          const id = String(row.event_id);
-          out.set(id, {
-            pdu: this.pdus.get(id) ?? this.parsePdu(id, String(row.json)),
-            roomId: String(row.room_id),
-            kind: String(row.kind) as AsideKind,
-            stateGroup: row.state_group === null ? null : Number(row.state_group),
-            replacesState: null,
-            position: null,
-            redactedBy: null,
-          });
-        }
-      }
-    });
+    if (rest.length === 0) return out;
+    for (const a of this.db.read((r) => this.asideIn(r, rest))) {
+      out.set(a.pdu.event_id, { ...a, replacesState: null, position: null, redactedBy: null });
+    }
     return out;
   }
 
@@ -897,4 +846,52 @@ function applyRedaction(w: SqlWriter, redactionId: string, target: string): void
   w.run('UPDATE events SET redacted_by = ? WHERE event_id = ? AND redacted_by IS NULL', [redactionId, target]);
   // A redacted event no longer relates to anything (spec: relations "Redactions").
   w.run('DELETE FROM event_relations WHERE event_id = ?', [target]);
+}
+
+/** The timeline row of an event. `currentGroup` only when it differs from `stateGroup` (a fork):
+ * local events leave current_group NULL (the same as state_group), as every event did before 0013. */
+function insertEvent(
+  w: SqlWriter,
+  roomId: string,
+  pdu: StoredPdu,
+  position: number,
+  stateGroup: number,
+  replacesState: string | null,
+  currentGroup: number | null,
+): void {
+  const forked = currentGroup !== null;
+  w.run(
+    `INSERT INTO events (event_id, room_id, stream_pos, depth, type, state_key, sender, origin_server_ts, state_group, replaces_state, redacted_by, json${forked ? ', current_group' : ''}) ` +
+      `VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?${forked ? ', ?' : ''})`,
+    [
+      pdu.event_id,
+      roomId,
+      position,
+      pdu.depth,
+      pdu.type,
+      pdu.state_key ?? null,
+      pdu.sender,
+      pdu.origin_server_ts,
+      stateGroup,
+      replacesState,
+      JSON.stringify(withoutUnsigned(pdu)),
+      ...(forked ? [currentGroup] : []),
+    ],
+  );
+}
+
+/** Runs an `IN (...)` query over `ids` in chunks of 200 (bound-parameter limits). */
+function inChunks(r: SqlReader, ids: readonly string[], sql: (marks: string) => string, each: (row: SqlRow) => void): void {
+  for (let i = 0; i < ids.length; i += 200) {
+    const chunk = ids.slice(i, i + 200);
+    for (const row of r.all(sql(chunk.map(() => '?').join(',')), chunk)) each(row);
+  }
+}
+
+function setCurrentState(w: SqlWriter, roomId: string, type: string, stateKey: string, eventId: string): void {
+  w.run(
+    'INSERT INTO current_state (room_id, type, state_key, event_id) VALUES (?, ?, ?, ?) ' +
+      'ON CONFLICT (room_id, type, state_key) DO UPDATE SET event_id = excluded.event_id',
+    [roomId, type, stateKey, eventId],
+  );
 }

@@ -15,7 +15,7 @@ import type {
   ReceiptRow,
   SyncDataStore,
 } from '../sync-data.ts';
-import { str } from './row.ts';
+import { escapeLike, str } from './row.ts';
 
 const parseObject = (v: SqlRow[string] | undefined): Record<string, unknown> => JSON.parse(String(v)) as Record<string, unknown>;
 
@@ -48,10 +48,6 @@ function toPresence(row: SqlRow): PresenceRow {
     lastActiveTs: Number(row.last_active_ts),
     position: Number(row.stream_pos),
   };
-}
-
-function escapeLike(s: string): string {
-  return s.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
 export function createSqlJsSyncData(db: Database): SyncDataStore {

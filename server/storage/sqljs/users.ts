@@ -22,8 +22,7 @@ import {
   type UserRecord,
   type UsersStore,
 } from '../users.ts';
-import { str, num } from './row.ts';
-
+import { escapeLike, str, num } from './row.ts';
 
 function toUser(r: SqlRow): UserRecord {
   return {
@@ -172,7 +171,7 @@ export function createSqlJsUsersStore(db: Database): UsersStore {
       const params: (string | number)[] = [];
       if (opts.name) {
         where.push("LOWER(user_id) LIKE ? ESCAPE '\\'");
-        params.push('%' + opts.name.toLowerCase().replace(/[\\%_]/g, (c) => '\\' + c) + '%');
+        params.push(`%${escapeLike(opts.name.toLowerCase())}%`);
       }
       if (opts.deactivated !== undefined) {
         where.push('deactivated = ?');

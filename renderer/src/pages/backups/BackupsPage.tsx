@@ -12,7 +12,7 @@ import type { BackupInfo, BackupsResponse, VerifyBackupResponse } from '../../ap
 import { bridgeErrorText, desktopBridge } from '../../desktop/bridge.ts';
 import { ConfirmDialog } from '../../components/Dialog.tsx';
 import { formatBytes, formatDateTime, relativeTime } from '../../components/format.ts';
-import { EmptyState, PageHeader, Pill, Section, SelectField } from '../../components/page.tsx';
+import { DataTable, EmptyState, PageHeader, Pill, Section, SelectField } from '../../components/page.tsx';
 import { ActionFeedback, Button, LoadState, Notice, SaveFooter, TextField } from '../../components/ui.tsx';
 
 const SCHEDULES = [
@@ -165,52 +165,35 @@ function ListSection({ b }: { b: BackupsResponse }) {
           {b.dir ? 'Click “Back up now” to make the first one.' : 'Choose a folder, then make the first backup.'}
         </EmptyState>
       ) : (
-        <div className="table-wrap">
-          <table className="table">
-            <caption className="visually-hidden">Backups</caption>
-            <thead>
-              <tr>
-                <th scope="col">Backup</th>
-                <th scope="col">Made</th>
-                <th scope="col" className="num">
-                  Size
-                </th>
-                <th scope="col" className="cell-actions">
-                  Check
-                </th>
+        <DataTable caption="Backups" columns={['Backup', 'Made', { label: 'Size', className: 'num' }, { label: 'Check', className: 'cell-actions' }]}>
+          {list.map((x) => {
+            const r = results[x.name];
+            return (
+              <tr key={x.name}>
+                <td className="mono small">{x.name}</td>
+                <td className="nowrap">
+                  <span title={formatDateTime(x.createdTs)}>{relativeTime(x.createdTs)}</span>
+                </td>
+                <td className="num nowrap">{formatBytes(x.sizeBytes)}</td>
+                <td className="cell-actions">
+                  {r === undefined ? (
+                    <Button kind="secondary" className="btn-small" busy={checking === x.name} disabled={checking !== undefined} onClick={() => void verify(x.name)}>
+                      Verify<span className="visually-hidden"> {x.name}</span>
+                    </Button>
+                  ) : typeof r === 'string' ? (
+                    <Pill tone="bad">Damaged</Pill>
+                  ) : (
+                    <span role="status">
+                      <Pill tone="ok">
+                        ✓ Intact — {r.files} files
+                      </Pill>
+                    </span>
+                  )}
+                </td>
               </tr>
-            </thead>
-            <tbody>
-              {list.map((x) => {
-                const r = results[x.name];
-                return (
-                  <tr key={x.name}>
-                    <td className="mono small">{x.name}</td>
-                    <td className="nowrap">
-                      <span title={formatDateTime(x.createdTs)}>{relativeTime(x.createdTs)}</span>
-                    </td>
-                    <td className="num nowrap">{formatBytes(x.sizeBytes)}</td>
-                    <td className="cell-actions">
-                      {r === undefined ? (
-                        <Button kind="secondary" className="btn-small" busy={checking === x.name} disabled={checking !== undefined} onClick={() => void verify(x.name)}>
-                          Verify<span className="visually-hidden"> {x.name}</span>
-                        </Button>
-                      ) : typeof r === 'string' ? (
-                        <Pill tone="bad">Damaged</Pill>
-                      ) : (
-                        <span role="status">
-                          <Pill tone="ok">
-                            ✓ Intact — {r.files} files
-                          </Pill>
-                        </span>
-                      )}
-                    </td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-        </div>
+            );
+          })}
+        </DataTable>
       )}
     </Section>
   );

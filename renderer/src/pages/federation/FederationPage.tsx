@@ -10,7 +10,7 @@ import { synapseApi } from '../../api/synapse.ts';
 import { useAction, useLoad } from '../../api/context.tsx';
 import type { FederationDestination } from '../../api/wire.ts';
 import { formatDateTime, relativeTime } from '../../components/format.ts';
-import { EmptyState, PageHeader, Pill, Section, Switch, TextArea } from '../../components/page.tsx';
+import { DataTable, EmptyState, PageHeader, Pill, Section, Switch, TextArea } from '../../components/page.tsx';
 import { Button, CopyButton, LoadState, Loading, Notice, SaveFooter } from '../../components/ui.tsx';
 
 const lines = (s: string): string[] =>
@@ -146,24 +146,11 @@ function DestinationsSection(props: { enabled: boolean }) {
         </EmptyState>
       )}
       {ds.length > 0 && (
-        <div className="table-wrap">
-          <table className="table">
-            <caption className="visually-hidden">Other servers</caption>
-            <thead>
-              <tr>
-                <th scope="col">Server</th>
-                <th scope="col">Health</th>
-                <th scope="col">Last success</th>
-                <th scope="col">Last problem</th>
-              </tr>
-            </thead>
-            <tbody>
-              {ds.map((d) => (
-                <DestinationRow key={d.destination} d={d} />
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable caption="Other servers" columns={['Server', 'Health', 'Last success', 'Last problem']}>
+          {ds.map((d) => (
+            <DestinationRow key={d.destination} d={d} />
+          ))}
+        </DataTable>
       )}
     </Section>
   );

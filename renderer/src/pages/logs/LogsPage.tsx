@@ -7,7 +7,7 @@ import { useEffect, useState } from 'react';
 import { adminApi } from '../../api/admin.ts';
 import { useLoad } from '../../api/context.tsx';
 import type { LogLevelName, LogRecord } from '../../api/wire.ts';
-import { EmptyState, PageHeader, Pill, SelectField, Switch } from '../../components/page.tsx';
+import { EmptyState, PageHeader, Pill, SelectField, Switch, useDebouncedSearch } from '../../components/page.tsx';
 import { Button, LoadState, TextField } from '../../components/ui.tsx';
 
 const LEVELS: { value: LogLevelName; label: string }[] = [
@@ -21,15 +21,10 @@ const LABEL = { debug: 'Debug', info: 'Info', warn: 'Warning', error: 'Error' } 
 
 export function LogsPage() {
   const [level, setLevel] = useState<LogLevelName>('info');
-  const [text, setText] = useState('');
-  const [q, setQ] = useState('');
+  const { search: text, setSearch: setText, query: q } = useDebouncedSearch();
   const [follow, setFollow] = useState(false);
   const logs = useLoad((t) => adminApi.logs(t, { level, q: q || undefined, limit: 500 }), [level, q]);
 
-  useEffect(() => {
-    const t = setTimeout(() => setQ(text.trim()), 250);
-    return () => clearTimeout(t);
-  }, [text]);
   useEffect(() => {
     if (!follow) return;
     const t = setInterval(() => void logs.reload(), 3000);

@@ -11,7 +11,7 @@ import { useAction, useLoad } from '../../api/context.tsx';
 import type { RegistrationToken } from '../../api/wire.ts';
 import { ConfirmDialog } from '../../components/Dialog.tsx';
 import { formatDateTime, relativeTime } from '../../components/format.ts';
-import { Checkbox, EmptyState, PageHeader, Pill, Section, SelectField } from '../../components/page.tsx';
+import { ACTIONS_COLUMN, Checkbox, DataTable, EmptyState, PageHeader, Pill, Section, SelectField } from '../../components/page.tsx';
 import { ActionFeedback, Button, ChoiceCards, CopyButton, LoadState, Notice, SaveFooter, TextField } from '../../components/ui.tsx';
 import { useServerAddress } from '../users/handover.tsx';
 import { REGISTRATION_CHOICES } from '../setup/RegistrationStep.tsx';
@@ -159,47 +159,31 @@ function InviteCodes(props: { active: boolean }) {
         </EmptyState>
       )}
       {shown.length > 0 && (
-        <div className="table-wrap">
-          <table className="table">
-            <caption className="visually-hidden">Invite codes</caption>
-            <thead>
-              <tr>
-                <th scope="col">Code</th>
-                <th scope="col">Used</th>
-                <th scope="col">Expires</th>
-                <th scope="col">Status</th>
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
-                </th>
+        <DataTable caption="Invite codes" columns={['Code', 'Used', 'Expires', 'Status', ACTIONS_COLUMN]}>
+          {shown.map((t) => {
+            const state = tokenState(t);
+            return (
+              <tr key={t.token} className={state.label === 'Active' ? undefined : 'row-muted'}>
+                <td className="mono">{t.token}</td>
+                <td className="nowrap">
+                  {t.completed} of {t.uses_allowed ?? 'unlimited'}
+                  {t.pending > 0 && <span className="muted small"> ({t.pending} in progress)</span>}
+                </td>
+                <td className="nowrap">{t.expiry_time === null ? 'Never' : <span title={formatDateTime(t.expiry_time)}>{relativeTime(t.expiry_time)}</span>}</td>
+                <td>
+                  <Pill tone={state.tone}>{state.label}</Pill>
+                </td>
+                <td className="cell-actions">
+                  {state.label === 'Active' && <CopyButton text={invitation(t.token)} label={`Invitation with code ${t.token}`} />}
+                  <Button kind="quiet" className="btn-small" onClick={() => setRevoking(t)}>
+                    {state.label === 'Active' ? 'Revoke' : 'Remove'}
+                    <span className="visually-hidden"> {t.token}</span>
+                  </Button>
+                </td>
               </tr>
-            </thead>
-            <tbody>
-              {shown.map((t) => {
-                const state = tokenState(t);
-                return (
-                  <tr key={t.token} className={state.label === 'Active' ? undefined : 'row-muted'}>
-                    <td className="mono">{t.token}</td>
-                    <td className="nowrap">
-                      {t.completed} of {t.uses_allowed ?? 'unlimited'}
-                      {t.pending > 0 && <span className="muted small"> ({t.pending} in progress)</span>}
-                    </td>
-                    <td className="nowrap">{t.expiry_time === null ? 'Never' : <span title={formatDateTime(t.expiry_time)}>{relativeTime(t.expiry_time)}</span>}</td>
-                    <td>
-                      <Pill tone={state.tone}>{state.label}</Pill>
-                    </td>
-                    <td className="cell-actions">
-                      {state.label === 'Active' && <CopyButton text={invitation(t.token)} label={`Invitation with code ${t.token}`} />}
-                      <Button kind="quiet" className="btn-small" onClick={() => setRevoking(t)}>
-                        {state.label === 'Active' ? 'Revoke' : 'Remove'}
-                        <span className="visually-hidden"> {t.token}</span>
-                      </Button>
-                    </td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-        </div>
+            );
+          })}
+        </DataTable>
       )}
       {all.length > 0 && <Checkbox label="Show used and expired codes" checked={showOld} onChange={setShowOld} />}
       {revoking && (

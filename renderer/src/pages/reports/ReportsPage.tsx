@@ -9,16 +9,15 @@ import { useAction, useAdmin, useLoad } from '../../api/context.tsx';
 import type { EventReport } from '../../api/wire.ts';
 import { ConfirmDialog, Dialog } from '../../components/Dialog.tsx';
 import { formatDateTime, relativeTime } from '../../components/format.ts';
-import { EmptyState, PageHeader, Pager } from '../../components/page.tsx';
+import { EmptyState, PageHeader, Pager, useDetailDialog } from '../../components/page.tsx';
 import { Button, LoadState, Loading, Notice } from '../../components/ui.tsx';
 
 const PAGE_SIZE = 20;
 
 export function ReportsPage() {
   const [from, setFrom] = useState(0);
-  const [open, setOpen] = useState<EventReport>();
-  const [notice, setNotice] = useState<string>();
   const list = useLoad((t) => synapseApi.reports(t, { from, limit: PAGE_SIZE }), [from]);
+  const { open, setOpen, notice, close } = useDetailDialog<EventReport>(list.reload);
   const reports = list.data?.event_reports ?? [];
   return (
     <>
@@ -55,18 +54,7 @@ export function ReportsPage() {
         )}
         {list.data && reports.length > 0 && <Pager from={from} count={reports.length} total={list.data.total} pageSize={PAGE_SIZE} onPage={setFrom} noun="reports" />}
       </div>
-      {open && (
-        <ReportDialog
-          report={open}
-          onClose={(message) => {
-            setOpen(undefined);
-            if (message) {
-              setNotice(message);
-              void list.reload();
-            }
-          }}
-        />
-      )}
+      {open && <ReportDialog report={open} onClose={close} />}
     </>
   );
 }

@@ -4,12 +4,12 @@
  * can join it) or delete it (everyone is removed; optionally blocked). Synapse's room admin API
  * (docs/admin_api/rooms.md).
  */
-import { useEffect, useState, type FormEvent } from 'react';
+import { useState, type FormEvent } from 'react';
 import { synapseApi } from '../../api/synapse.ts';
 import { useAction, useLoad } from '../../api/context.tsx';
 import type { SynapseRoom } from '../../api/wire.ts';
 import { ConfirmDialog, Dialog } from '../../components/Dialog.tsx';
-import { Checkbox, EmptyState, PageHeader, Pager, Pill } from '../../components/page.tsx';
+import { ACTIONS_COLUMN, Checkbox, DataTable, EmptyState, PageHeader, Pager, Pill, useDebouncedSearch, useDetailDialog } from '../../components/page.tsx';
 import { Button, LoadState, Loading, Notice, TextField } from '../../components/ui.tsx';
 
 const PAGE_SIZE = 20;
@@ -22,25 +22,15 @@ const JOIN_RULES: Record<string, string> = {
   private: 'Invited people only',
 };
 
-export function roomLabel(r: Pick<SynapseRoom, 'name' | 'canonical_alias' | 'room_id'>): string {
+function roomLabel(r: Pick<SynapseRoom, 'name' | 'canonical_alias' | 'room_id'>): string {
   return r.name || r.canonical_alias || 'Unnamed room';
 }
 
 export function RoomsPage() {
-  const [search, setSearch] = useState('');
-  const [query, setQuery] = useState('');
   const [from, setFrom] = useState(0);
-  const [open, setOpen] = useState<SynapseRoom>();
-  const [notice, setNotice] = useState<string>();
+  const { search, setSearch, query } = useDebouncedSearch(() => setFrom(0));
   const list = useLoad((t) => synapseApi.rooms(t, { from, limit: PAGE_SIZE, search: query || undefined }), [from, query]);
-
-  useEffect(() => {
-    const t = setTimeout(() => {
-      setQuery(search.trim());
-      setFrom(0);
-    }, 250);
-    return () => clearTimeout(t);
-  }, [search]);
+  const { open, setOpen, notice, close } = useDetailDialog<SynapseRoom>(list.reload);
 
   const rooms = list.data?.rooms ?? [];
   return (
@@ -62,60 +52,31 @@ export function RoomsPage() {
           </EmptyState>
         )}
         {rooms.length > 0 && (
-          <div className="table-wrap">
-            <table className="table">
-              <caption className="visually-hidden">Rooms</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Room</th>
-                  <th scope="col" className="num">
-                    Members
-                  </th>
-                  <th scope="col">Reach</th>
-                  <th scope="col">Encryption</th>
-                  <th scope="col">
-                    <span className="visually-hidden">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {rooms.map((r) => (
-                  <tr key={r.room_id}>
-                    <td>
-                      <div className="strong">{roomLabel(r)}</div>
-                      <div className="small muted mono">{r.canonical_alias && r.name ? r.canonical_alias : r.room_id}</div>
-                    </td>
-                    <td className="num">
-                      {r.joined_members}
-                      {r.joined_members !== r.joined_local_members && <span className="muted small"> ({r.joined_local_members} here)</span>}
-                    </td>
-                    <td>{r.joined_members > r.joined_local_members ? <Pill tone="info">With other servers</Pill> : <Pill tone="neutral">This server only</Pill>}</td>
-                    <td>{r.encryption ? <Pill tone="ok">Encrypted</Pill> : <Pill tone="warn">Not encrypted</Pill>}</td>
-                    <td className="cell-actions">
-                      <Button kind="secondary" className="btn-small" onClick={() => setOpen(r)}>
-                        Details<span className="visually-hidden"> of {roomLabel(r)}</span>
-                      </Button>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable caption="Rooms" columns={['Room', { label: 'Members', className: 'num' }, 'Reach', 'Encryption', ACTIONS_COLUMN]}>
+            {rooms.map((r) => (
+              <tr key={r.room_id}>
+                <td>
+                  <div className="strong">{roomLabel(r)}</div>
+                  <div className="small muted mono">{r.canonical_alias && r.name ? r.canonical_alias : r.room_id}</div>
+                </td>
+                <td className="num">
+                  {r.joined_members}
+                  {r.joined_members !== r.joined_local_members && <span className="muted small"> ({r.joined_local_members} here)</span>}
+                </td>
+                <td>{r.joined_members > r.joined_local_members ? <Pill tone="info">With other servers</Pill> : <Pill tone="neutral">This server only</Pill>}</td>
+                <td>{r.encryption ? <Pill tone="ok">Encrypted</Pill> : <Pill tone="warn">Not encrypted</Pill>}</td>
+                <td className="cell-actions">
+                  <Button kind="secondary" className="btn-small" onClick={() => setOpen(r)}>
+                    Details<span className="visually-hidden"> of {roomLabel(r)}</span>
+                  </Button>
+                </td>
+              </tr>
+            ))}
+          </DataTable>
         )}
         {list.data && rooms.length > 0 && <Pager from={from} count={rooms.length} total={list.data.total_rooms} pageSize={PAGE_SIZE} onPage={setFrom} noun="rooms" />}
       </div>
-      {open && (
-        <RoomDialog
-          room={open}
-          onClose={(message) => {
-            setOpen(undefined);
-            if (message) {
-              setNotice(message);
-              void list.reload();
-            }
-          }}
-        />
-      )}
+      {open && <RoomDialog room={open} onClose={close} />}
     </>
   );
 }

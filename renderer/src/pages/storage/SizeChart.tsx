@@ -5,6 +5,7 @@
  */
 import { useId } from 'react';
 import { formatBytes, formatDateTime } from '../../components/format.ts';
+import { DataTable } from '../../components/page.tsx';
 import type { StorageSample } from './storage-api.ts';
 
 const W = 640;
@@ -86,28 +87,16 @@ export function SizeChart({ samples, days }: { samples: StorageSample[]; days: n
       </figcaption>
       <details className="chart-table">
         <summary>Show the numbers</summary>
-        <div className="table-wrap">
-          <table className="table">
-            <thead>
-              <tr>
-                <th scope="col">Measured</th>
-                <th scope="col">Database</th>
-                <th scope="col">Media</th>
-                <th scope="col">Everything</th>
-              </tr>
-            </thead>
-            <tbody>
-              {[...samples].reverse().map((s) => (
-                <tr key={s.ts}>
-                  <td>{formatDateTime(s.ts)}</td>
-                  <td>{formatBytes(s.databaseBytes)}</td>
-                  <td>{formatBytes(s.mediaBytes)}</td>
-                  <td>{formatBytes(s.totalBytes)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable columns={['Measured', 'Database', 'Media', 'Everything']}>
+          {[...samples].reverse().map((s) => (
+            <tr key={s.ts}>
+              <td>{formatDateTime(s.ts)}</td>
+              <td>{formatBytes(s.databaseBytes)}</td>
+              <td>{formatBytes(s.mediaBytes)}</td>
+              <td>{formatBytes(s.totalBytes)}</td>
+            </tr>
+          ))}
+        </DataTable>
       </details>
     </figure>
   );

@@ -7,12 +7,10 @@
 import type { TlsMode } from '../../../../server/api/admin/hearth/types.ts';
 import { adminApi } from '../../api/admin.ts';
 import { useAction } from '../../api/context.tsx';
-import type { TlsResponse, TlsUpdate } from '../../api/wire.ts';
+import type { DnsProvider, TlsResponse, TlsUpdate } from '../../api/wire.ts';
 import { SelectField, TextArea } from '../../components/page.tsx';
 import { ActionFeedback, Button, Notice, TextField, type Choice } from '../../components/ui.tsx';
 import './tls.css';
-
-export type DnsProvider = 'desec' | 'duckdns' | 'hook';
 
 /** What the person typed for each mode; only the chosen mode's fields are sent. */
 export interface TlsDraft {

@@ -8,6 +8,7 @@ import { ApiError } from '../../api/client.ts';
 import { synapseApi } from '../../api/synapse.ts';
 import { useAction, useAdmin } from '../../api/context.tsx';
 import { Dialog } from '../../components/Dialog.tsx';
+import { localpart } from '../../components/format.ts';
 import { generatePassword } from '../../components/generate-password.ts';
 import { Checkbox } from '../../components/page.tsx';
 import { Button, Notice, TextField } from '../../components/ui.tsx';
@@ -29,7 +30,7 @@ export function CreateUserDialog(props: { onClose: (created: boolean) => void })
 
   const submit = async (e: FormEvent): Promise<void> => {
     e.preventDefault();
-    const name = username.trim().toLowerCase().replace(/^@/, '').replace(/:.*$/, '');
+    const name = localpart(username.trim().toLowerCase());
     if (!name) return setProblem('Choose a username.');
     if (!USERNAME.test(name)) return setProblem('Use only lowercase letters, digits and . _ - = / +');
     if (password.length < 8) return setProblem('The password needs at least 8 characters.');

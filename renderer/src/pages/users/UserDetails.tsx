@@ -10,7 +10,7 @@ import type { SynapseDevice, SynapseUser } from '../../api/wire.ts';
 import { ConfirmDialog, Dialog } from '../../components/Dialog.tsx';
 import { formatDateTime, localpart, relativeTime } from '../../components/format.ts';
 import { generatePassword } from '../../components/generate-password.ts';
-import { Checkbox, EmptyState, PageHeader, Pill, Section } from '../../components/page.tsx';
+import { ACTIONS_COLUMN, Checkbox, DataTable, EmptyState, PageHeader, Pill, Section } from '../../components/page.tsx';
 import { Button, ErrorState, LoadState, Loading, Notice, TextField } from '../../components/ui.tsx';
 import { Handover, useServerAddress } from './handover.tsx';
 
@@ -141,48 +141,33 @@ function Sessions(props: { loaded: ReturnType<typeof useLoad<{ devices: SynapseD
   const list = [...(data?.devices ?? [])].sort((a, b) => (b.last_seen_ts ?? 0) - (a.last_seen_ts ?? 0));
   if (list.length === 0) return <EmptyState title="Not signed in anywhere">When this person signs in on a phone or computer, the session shows up here.</EmptyState>;
   return (
-    <div className="table-wrap">
-      <table className="table">
-        <caption className="visually-hidden">Sessions</caption>
-        <thead>
-          <tr>
-            <th scope="col">Session</th>
-            <th scope="col">Last seen</th>
-            <th scope="col">From address</th>
-            <th scope="col">
-              <span className="visually-hidden">Actions</span>
-            </th>
+    <DataTable caption="Sessions" columns={['Session', 'Last seen', 'From address', ACTIONS_COLUMN]}>
+      {list.map((d) => {
+        const current = props.self && d.device_id === props.ownDevice;
+        return (
+          <tr key={d.device_id}>
+            <td>
+              <div className="strong">{d.display_name || 'Unnamed session'}</div>
+              <div className="small muted">
+                <span className="mono">{d.device_id}</span>
+                {d.last_seen_user_agent && <span title={d.last_seen_user_agent}> · {shortAgent(d.last_seen_user_agent)}</span>}
+              </div>
+            </td>
+            <td className="nowrap">{d.last_seen_ts ? <span title={formatDateTime(d.last_seen_ts)}>{relativeTime(d.last_seen_ts)}</span> : <span className="muted">Not yet</span>}</td>
+            <td className="mono small">{d.last_seen_ip ?? <span className="muted">—</span>}</td>
+            <td className="cell-actions">
+              {current ? (
+                <Pill tone="info">This window</Pill>
+              ) : (
+                <Button kind="secondary" className="btn-small" onClick={() => props.onSignOut(d)}>
+                  Sign out<span className="visually-hidden"> {d.display_name || d.device_id}</span>
+                </Button>
+              )}
+            </td>
           </tr>
-        </thead>
-        <tbody>
-          {list.map((d) => {
-            const current = props.self && d.device_id === props.ownDevice;
-            return (
-              <tr key={d.device_id}>
-                <td>
-                  <div className="strong">{d.display_name || 'Unnamed session'}</div>
-                  <div className="small muted">
-                    <span className="mono">{d.device_id}</span>
-                    {d.last_seen_user_agent && <span title={d.last_seen_user_agent}> · {shortAgent(d.last_seen_user_agent)}</span>}
-                  </div>
-                </td>
-                <td className="nowrap">{d.last_seen_ts ? <span title={formatDateTime(d.last_seen_ts)}>{relativeTime(d.last_seen_ts)}</span> : <span className="muted">Not yet</span>}</td>
-                <td className="mono small">{d.last_seen_ip ?? <span className="muted">—</span>}</td>
-                <td className="cell-actions">
-                  {current ? (
-                    <Pill tone="info">This window</Pill>
-                  ) : (
-                    <Button kind="secondary" className="btn-small" onClick={() => props.onSignOut(d)}>
-                      Sign out<span className="visually-hidden"> {d.display_name || d.device_id}</span>
-                    </Button>
-                  )}
-                </td>
-              </tr>
-            );
-          })}
-        </tbody>
-      </table>
-    </div>
+        );
+      })}
+    </DataTable>
   );
 }
 

@@ -3,12 +3,12 @@
  * over, and open an account to reset its password, sign out its sessions, make or unmake it an
  * admin, or deactivate it. Data from Synapse's user admin API (docs/admin_api/user_admin_api.md).
  */
-import { useEffect, useState, type FormEvent } from 'react';
+import { useState, type FormEvent } from 'react';
 import { synapseApi } from '../../api/synapse.ts';
 import { useAdmin, useLoad } from '../../api/context.tsx';
 import type { SynapseUser } from '../../api/wire.ts';
 import { formatDate, localpart, relativeTime } from '../../components/format.ts';
-import { Checkbox, EmptyState, PageHeader, Pager, Pill } from '../../components/page.tsx';
+import { ACTIONS_COLUMN, Checkbox, DataTable, EmptyState, PageHeader, Pager, Pill, useDebouncedSearch } from '../../components/page.tsx';
 import { Button, LoadState, TextField } from '../../components/ui.tsx';
 import { CreateUserDialog } from './CreateUserDialog.tsx';
 import { UserDetails } from './UserDetails.tsx';
@@ -16,22 +16,12 @@ import { UserDetails } from './UserDetails.tsx';
 const PAGE_SIZE = 20;
 
 export function UsersPage() {
-  const [search, setSearch] = useState('');
-  const [query, setQuery] = useState('');
   const [showDeactivated, setShowDeactivated] = useState(false);
   const [from, setFrom] = useState(0);
+  const { search, setSearch, query } = useDebouncedSearch(() => setFrom(0));
   const [creating, setCreating] = useState(false);
   const [selected, setSelected] = useState<string>();
   const list = useLoad((t) => synapseApi.users(t, { from, limit: PAGE_SIZE, name: query || undefined, deactivated: showDeactivated }), [from, query, showDeactivated]);
-
-  // Search as you type, without a request per key press.
-  useEffect(() => {
-    const t = setTimeout(() => {
-      setQuery(search.trim());
-      setFrom(0);
-    }, 250);
-    return () => clearTimeout(t);
-  }, [search]);
 
   if (selected) {
     return (
@@ -72,27 +62,11 @@ export function UsersPage() {
           </EmptyState>
         )}
         {users.length > 0 && (
-          <div className="table-wrap">
-            <table className="table">
-              <caption className="visually-hidden">Accounts</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Role</th>
-                  <th scope="col">Created</th>
-                  <th scope="col">Last seen</th>
-                  <th scope="col">
-                    <span className="visually-hidden">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {users.map((u) => (
-                  <UserRow key={u.name} user={u} onOpen={() => setSelected(u.name)} />
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable caption="Accounts" columns={['Name', 'Role', 'Created', 'Last seen', ACTIONS_COLUMN]}>
+            {users.map((u) => (
+              <UserRow key={u.name} user={u} onOpen={() => setSelected(u.name)} />
+            ))}
+          </DataTable>
         )}
         {list.data && users.length > 0 && <Pager from={from} count={users.length} total={list.data.total} pageSize={PAGE_SIZE} onPage={setFrom} noun="accounts" />}
       </div>

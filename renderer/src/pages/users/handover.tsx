@@ -4,6 +4,7 @@
  */
 import { adminApi } from '../../api/admin.ts';
 import { useLoad } from '../../api/context.tsx';
+import { localpart } from '../../components/format.ts';
 import { CopyButton } from '../../components/ui.tsx';
 import { deviceAddress } from '../dashboard/Dashboard.tsx';
 
@@ -13,7 +14,7 @@ export function useServerAddress(): string | undefined {
 }
 
 export function Handover(props: { userId: string; password: string; address?: string }) {
-  const username = props.userId.replace(/^@/, '').replace(/:.*$/, '');
+  const username = localpart(props.userId);
   const message = [
     `Your account on our Hearth server:`,
     props.address ? `Server address: ${props.address}` : undefined,

@@ -13,9 +13,6 @@ export const limitParam = (fallback = 100) => z.coerce.number().int().min(0).def
 
 export const dirParam = z.enum(['f', 'b']);
 
-/** A parameter that may be repeated (`?x=a&x=b`). */
-export const repeatedParam = z.union([z.string(), z.array(z.string())]).transform((v) => (Array.isArray(v) ? v : [v]));
-
 /** Synapse's offset pagination: the next offset while results remain. */
 export function nextToken(from: number, returned: number, total: number): number | undefined {
   return from + returned < total ? from + returned : undefined;

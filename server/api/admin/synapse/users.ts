@@ -13,8 +13,8 @@ import type { DeviceRecord } from '../../../storage/users.ts';
 import type { SynapseUsersAdmin } from '../../../services/admin/synapse-users.ts';
 import { requester, requireAdmin, requireAuth, type TokenResolver } from '../../http/auth.ts';
 import type { ApiRouter } from '../../http/router.ts';
-import { parseBody, parseQuery } from '../../http/validate.ts';
-import { boolParam, dirParam, limitParam, nextToken, offsetParam, repeatedParam } from './params.ts';
+import { parseBody, parseQuery, repeatedParam } from '../../http/validate.ts';
+import { boolParam, dirParam, limitParam, nextToken, offsetParam } from './params.ts';
 
 export interface UsersAdminApiDeps {
   tokens: TokenResolver;

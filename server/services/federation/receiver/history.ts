@@ -17,8 +17,8 @@ import { forbidden, notFound } from '../../../errors.ts';
 import type { DagEventRecord, RoomsStore } from '../../../storage/rooms.ts';
 import type { EventSender } from '../../rooms/send-event.ts';
 
-export const MAX_BACKFILL = 100;
-export const MAX_MISSING_EVENTS = 20;
+const MAX_BACKFILL = 100;
+const MAX_MISSING_EVENTS = 20;
 /** Auth chains are bounded so one request cannot walk an unbounded graph. */
 const MAX_AUTH_CHAIN = 20_000;
 

@@ -36,13 +36,13 @@ import { readPowerLevels, userPowerLevel } from '../../../core/auth/power-levels
 import { resolveState, type EventLookup } from '../../../core/state/resolve.ts';
 import type { KeyLookup } from '../../../core/crypto/signing.ts';
 import { userIdServerName } from '../../../core/ids.ts';
+import { isJsonObject } from '../../../core/auth/power-levels.ts';
 import type { AsideEvent, DagEventRecord, PersistEventBatch, RoomsStore } from '../../../storage/rooms.ts';
 import { relationOf, type EventSender } from '../../rooms/send-event.ts';
 import {
   fetchEvent,
   fetchMissingPrevEvents,
   fetchStateEvents,
-  isObject,
   topologicalOrder,
   type RemoteRooms,
 } from './missing-events.ts';
@@ -89,7 +89,7 @@ export class IncomingPdus {
 
   /** Runs checks 1–7 on a PDU sent by `origin`; resolves once its outcome is durable (unless deferred). */
   async receive(origin: string, raw: unknown, opts: ReceiveOptions = {}): Promise<PduOutcome> {
-    const roomId = isObject(raw) && typeof raw.room_id === 'string' ? raw.room_id : undefined;
+    const roomId = isJsonObject(raw) && typeof raw.room_id === 'string' ? raw.room_id : undefined;
     const version = roomId === undefined ? undefined : this.deps.sender.cache.version(roomId);
     if (roomId === undefined || version === undefined || !this.deps.sender.cache.get(roomId)) {
       return { status: 'dropped', reason: 'unknown room' };

@@ -6,7 +6,8 @@
  * through GET /event_auth. The HTTP side is `RemoteRooms` (wired over part A's federation
  * client); this file only shapes the requests and bounds the answers.
  */
-import type { Pdu } from '../../../core/events/types.ts';
+import { referencedEventIds, type Pdu } from '../../../core/events/types.ts';
+import { isJsonObject } from '../../../core/auth/power-levels.ts';
 
 /** The federation requests the receiver makes; each resolves to the remote's PDUs as sent. */
 export interface RemoteRooms {
@@ -22,9 +23,9 @@ export interface RemoteRooms {
 }
 
 /** Synapse asks for 10 missing events at a time; more means a large gap, better filled by state. */
-export const MISSING_EVENTS_LIMIT = 10;
+const MISSING_EVENTS_LIMIT = 10;
 /** With more unknown state events than this, one /state call beats many /event calls. */
-export const FETCH_STATE_INDIVIDUALLY_MAX = 10;
+const FETCH_STATE_INDIVIDUALLY_MAX = 10;
 
 /**
  * Missing prev events between our forward extremities and `event`, oldest first. The remote may
@@ -44,7 +45,7 @@ export async function fetchMissingPrevEvents(
     limit: MISSING_EVENTS_LIMIT,
     min_depth: minDepth,
   });
-  const events = Array.isArray(res?.events) ? res.events.filter(isObject).slice(0, MISSING_EVENTS_LIMIT) : [];
+  const events = Array.isArray(res?.events) ? res.events.filter(isJsonObject).slice(0, MISSING_EVENTS_LIMIT) : [];
   return sortByDepth(events);
 }
 
@@ -59,7 +60,7 @@ export async function fetchStateEvents(
   if (unknownIds.length === 0) return [];
   if (unknownIds.length > FETCH_STATE_INDIVIDUALLY_MAX) {
     const res = await remote.state(origin, roomId, atEventId);
-    return [...asArray(res?.auth_chain), ...asArray(res?.pdus)].filter(isObject);
+    return [...asArray(res?.auth_chain), ...asArray(res?.pdus)].filter(isJsonObject);
   }
   const out: unknown[] = [];
   for (const id of unknownIds) out.push(...(await fetchEvent(remote, origin, id)));
@@ -68,11 +69,11 @@ export async function fetchStateEvents(
 
 export async function fetchEvent(remote: RemoteRooms, origin: string, eventId: string): Promise<unknown[]> {
   const res = await remote.event(origin, eventId);
-  return asArray(res?.pdus).filter(isObject).slice(0, 1);
+  return asArray(res?.pdus).filter(isJsonObject).slice(0, 1);
 }
 
 function sortByDepth(events: unknown[]): unknown[] {
-  const depth = (e: unknown): number => (isObject(e) && typeof e.depth === 'number' ? e.depth : 0);
+  const depth = (e: unknown): number => (isJsonObject(e) && typeof e.depth === 'number' ? e.depth : 0);
   return [...events].sort((a, b) => depth(a) - depth(b));
 }
 
@@ -86,8 +87,8 @@ export function topologicalOrder<T extends Pick<Pdu, 'auth_events' | 'prev_event
   const visit = (e: T): void => {
     if (done.has(e.event_id) || visiting.has(e.event_id)) return;
     visiting.add(e.event_id);
-    for (const ref of [...e.auth_events, ...e.prev_events]) {
-      const dep = byId.get(typeof ref === 'string' ? ref : ref[0]);
+    for (const ref of referencedEventIds([...e.auth_events, ...e.prev_events])) {
+      const dep = byId.get(ref);
       if (dep) visit(dep);
     }
     visiting.delete(e.event_id);
@@ -98,10 +99,6 @@ export function topologicalOrder<T extends Pick<Pdu, 'auth_events' | 'prev_event
   return out;
 }
 
-function asArray(v: unknown): unknown[] {
+export function asArray(v: unknown): unknown[] {
   return Array.isArray(v) ? v : [];
-}
-
-export function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

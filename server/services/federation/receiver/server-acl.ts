@@ -4,10 +4,10 @@
  * take part in a room. Checked for the origin of every PDU and room EDU of a transaction and for
  * every room-scoped federation request. `*` and `?` are globs; server names compare without port.
  */
-import type { JsonObject } from '../../../core/events/types.ts';
+import { stateMapKey, type JsonObject, type StoredPdu } from '../../../core/events/types.ts';
 
 /** Whether `serverName` may participate under the ACL `content` (no ACL event: everyone may). */
-export function serverAllowedByAcl(content: JsonObject | undefined, serverName: string): boolean {
+function serverAllowedByAcl(content: JsonObject | undefined, serverName: string): boolean {
   if (!content) return true;
   const host = hostOf(serverName);
   // IP literals (IPv4 dotted quad or bracketed IPv6) are refused unless allow_ip_literals is true.
@@ -16,6 +16,11 @@ export function serverAllowedByAcl(content: JsonObject | undefined, serverName: 
   const globs = (v: unknown): RegExp[] => (Array.isArray(v) ? v.filter((g): g is string => typeof g === 'string').map(globToRegExp) : []);
   if (globs(content.deny).some((g) => g.test(host))) return false;
   return globs(content.allow).some((g) => g.test(host));
+}
+
+/** Whether `serverName` may participate in a room with this current state (unknown room: yes). */
+export function roomAllowsServer(state: ReadonlyMap<string, StoredPdu> | undefined, serverName: string): boolean {
+  return serverAllowedByAcl(state?.get(stateMapKey('m.room.server_acl', ''))?.content, serverName);
 }
 
 function hostOf(serverName: string): string {

@@ -14,18 +14,18 @@
  *     and a room EDU from a server allowed by the room's ACL. Malformed EDUs are ignored.
  *  5. The answer is stored before it is returned.
  */
-import { stateMapKey, type JsonObject } from '../../../core/events/types.ts';
+import type { JsonObject } from '../../../core/events/types.ts';
 import { eventIdOf } from '../../../core/events/event-id.ts';
 import { userIdServerName } from '../../../core/ids.ts';
 import { MatrixError } from '../../../errors.ts';
 import type { RoomsStore } from '../../../storage/rooms.ts';
 import type { EventSender } from '../../rooms/send-event.ts';
 import type { IncomingPdus, PduOutcome } from './incoming-pdu.ts';
-import { isObject } from './missing-events.ts';
-import { serverAllowedByAcl } from './server-acl.ts';
+import { isJsonObject } from '../../../core/auth/power-levels.ts';
+import { roomAllowsServer } from './server-acl.ts';
 
-export const MAX_PDUS_PER_TXN = 50;
-export const MAX_EDUS_PER_TXN = 100;
+const MAX_PDUS_PER_TXN = 50;
+const MAX_EDUS_PER_TXN = 100;
 
 /** Where received EDUs go (wired to the typing, receipts, presence, device-list and to-device services). */
 export interface EduSinks {
@@ -84,7 +84,7 @@ export class TransactionReceiver {
     // 3
     const byRoom = new Map<string, unknown[]>();
     for (const pdu of body.pdus) {
-      const roomId = isObject(pdu) && typeof pdu.room_id === 'string' ? pdu.room_id : '';
+      const roomId = isJsonObject(pdu) && typeof pdu.room_id === 'string' ? pdu.room_id : '';
       const list = byRoom.get(roomId) ?? [];
       list.push(pdu);
       byRoom.set(roomId, list);
@@ -136,8 +136,7 @@ export class TransactionReceiver {
   }
 
   private aclAllows(roomId: string, origin: string): boolean {
-    const acl = this.deps.sender.cache.get(roomId)?.state.get(stateMapKey('m.room.server_acl', ''));
-    return serverAllowedByAcl(acl?.content, origin);
+    return roomAllowsServer(this.deps.sender.cache.get(roomId)?.state, origin);
   }
 
   /** A room EDU about a user: from the user's server, ACL-allowed, and the user joined. */
@@ -148,7 +147,7 @@ export class TransactionReceiver {
   }
 
   private async dispatchEdu(origin: string, edu: unknown): Promise<void> {
-    if (!isObject(edu) || typeof edu.edu_type !== 'string' || !isObject(edu.content)) return;
+    if (!isJsonObject(edu) || typeof edu.edu_type !== 'string' || !isJsonObject(edu.content)) return;
     const c = edu.content;
     const { edus } = this.deps;
     switch (edu.edu_type) {
@@ -159,10 +158,10 @@ export class TransactionReceiver {
         return;
       case 'm.receipt':
         for (const [roomId, byType] of Object.entries(c)) {
-          if (!isObject(byType) || !isObject(byType['m.read'])) continue;
+          if (!isJsonObject(byType) || !isJsonObject(byType['m.read'])) continue;
           for (const [userId, receipt] of Object.entries(byType['m.read'])) {
-            if (!this.roomEduAllowed(origin, roomId, userId) || !isObject(receipt) || !Array.isArray(receipt.event_ids)) continue;
-            const data = isObject(receipt.data) ? receipt.data : {};
+            if (!this.roomEduAllowed(origin, roomId, userId) || !isJsonObject(receipt) || !Array.isArray(receipt.event_ids)) continue;
+            const data = isJsonObject(receipt.data) ? receipt.data : {};
             const threadId = typeof data.thread_id === 'string' ? data.thread_id : null;
             const ts = typeof data.ts === 'number' ? data.ts : this.deps.now();
             for (const eventId of receipt.event_ids) {
@@ -173,7 +172,7 @@ export class TransactionReceiver {
         return;
       case 'm.presence':
         for (const p of Array.isArray(c.push) ? c.push : []) {
-          if (!isObject(p) || typeof p.user_id !== 'string' || userIdServerName(p.user_id) !== origin) continue;
+          if (!isJsonObject(p) || typeof p.user_id !== 'string' || userIdServerName(p.user_id) !== origin) continue;
           if (p.presence !== 'online' && p.presence !== 'offline' && p.presence !== 'unavailable') continue;
           if (!edus.sharesRoomWithLocalUser(p.user_id)) continue;
           await edus.presence(p.user_id, {
@@ -189,7 +188,7 @@ export class TransactionReceiver {
         return;
       case 'm.direct_to_device':
         if (typeof c.sender !== 'string' || userIdServerName(c.sender) !== origin) return;
-        if (typeof c.type !== 'string' || typeof c.message_id !== 'string' || !isObject(c.messages)) return;
+        if (typeof c.type !== 'string' || typeof c.message_id !== 'string' || !isJsonObject(c.messages)) return;
         await edus.toDevice({ sender: c.sender, type: c.type, messageId: c.message_id, messages: c.messages as Record<string, Record<string, JsonObject>> });
         return;
       default:
@@ -199,7 +198,7 @@ export class TransactionReceiver {
 }
 
 function withoutUnsigned(raw: unknown): object {
-  if (!isObject(raw)) return {};
+  if (!isJsonObject(raw)) return {};
   const { unsigned: _u, ...rest } = raw;
   return rest;
 }

@@ -13,8 +13,8 @@
 import type { FederationQueueStore, QueuedEdu, QueuedPdu, QueuedToDevice } from '../../../storage/federation-queue.ts';
 import type { DestinationHealthService } from '../destinations.ts';
 
-export const MAX_PDUS_PER_TRANSACTION = 50;
-export const MAX_EDUS_PER_TRANSACTION = 100;
+const MAX_PDUS_PER_TRANSACTION = 50;
+const MAX_EDUS_PER_TRANSACTION = 100;
 /** Ephemeral EDUs kept per destination; the oldest go first (they are stale by then). */
 const MAX_EPHEMERAL = 1000;
 

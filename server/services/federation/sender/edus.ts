@@ -9,6 +9,7 @@ import { canonicalJson } from '../../../core/json/canonical.ts';
 import { userIdServerName } from '../../../core/ids.ts';
 import type { FederationQueueStore, NewEdu } from '../../../storage/federation-queue.ts';
 import type { FederationSender } from './sender.ts';
+import { remoteServersOf } from '../room-servers.ts';
 
 /** Keys of a local user as a remote server may see them (DeviceKeysService.query with a remote viewer). */
 export interface LocalKeys {
@@ -44,12 +45,7 @@ export class EduProducer {
   }
 
   private serversSharingRoomsWith(userId: string): Set<string> {
-    const servers = new Set<string>();
-    for (const u of this.deps.usersSharingRoomsWith(userId)) {
-      const s = userIdServerName(u);
-      if (s !== undefined && s !== this.deps.serverName) servers.add(s);
-    }
-    return servers;
+    return remoteServersOf(this.deps.serverName, this.deps.usersSharingRoomsWith(userId));
   }
 
   typing(roomId: string, userId: string, typing: boolean): void {

@@ -18,10 +18,11 @@ import type { StoredPdu } from '../../../core/events/types.ts';
 import { userIdServerName } from '../../../core/ids.ts';
 import type { FederationQueueStore, QueuedPdu } from '../../../storage/federation-queue.ts';
 import type { DestinationHealthService } from '../destinations.ts';
+import { remoteServersOf } from '../room-servers.ts';
 import { DestinationQueue, type Edu, type QueueDeps, type TransactionTransport } from './destination-queue.ts';
 
 /** Largest backlog sent in full after an outage (see destination-queue.ts, catch-up). */
-export const DEFAULT_CATCH_UP_THRESHOLD = 500;
+const DEFAULT_CATCH_UP_THRESHOLD = 500;
 const RESUME_BATCH = 500;
 
 export interface SenderRooms {
@@ -144,12 +145,7 @@ export class FederationSender {
 
   /** Servers with a joined member in the room, except ours. */
   serversInRoom(roomId: string): Set<string> {
-    const servers = new Set<string>();
-    for (const u of this.deps.rooms.joinedMembers(roomId)) {
-      const s = userIdServerName(u);
-      if (s !== undefined && s !== this.deps.serverName) servers.add(s);
-    }
-    return servers;
+    return remoteServersOf(this.deps.serverName, this.deps.rooms.joinedMembers(roomId));
   }
 
   /** Resolves once every outbox write queued so far is durable (tests, shutdown). */
