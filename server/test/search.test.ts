@@ -20,7 +20,7 @@ import { parseSearchTerm, SearchService } from '../services/rooms/search.ts';
 import { createSqlJsSearch } from '../storage/sqljs/search.ts';
 import { startTestServer } from './harness.ts';
 import { listenApp, openTempDatabase, testRooms, userIdTokenAuth, type InProcessApp } from './in-process-app.ts';
-import { DEFAULT_MIGRATIONS_DIR } from '../storage/sqljs/migrations.ts';
+import { MIGRATIONS_DIR } from '../paths.ts';
 import type { Database } from '../storage/storage.ts';
 
 const ALICE = '@alice:localhost';
@@ -318,7 +318,7 @@ test('migration 0008 indexes the events stored before it', async (t) => {
   const old = mkdtempSync(join(tmpdir(), 'hearth-search-migrations-'));
   t.after(() => rmSync(old, { recursive: true, force: true }));
   // Every migration but 0008 (later ones are needed by the current code that writes the events).
-  for (const f of readdirSync(DEFAULT_MIGRATIONS_DIR)) if (Number(f.slice(0, 4)) !== 8) copyFileSync(join(DEFAULT_MIGRATIONS_DIR, f), join(old, f));
+  for (const f of readdirSync(MIGRATIONS_DIR)) if (Number(f.slice(0, 4)) !== 8) copyFileSync(join(MIGRATIONS_DIR, f), join(old, f));
   const dataDir = mkdtempSync(join(tmpdir(), 'hearth-search-'));
   mkdirSync(dataDir, { recursive: true });
   const before = await startFixture(dataDir, old);

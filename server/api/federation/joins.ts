@@ -7,13 +7,13 @@
 import type { Request, RequestHandler } from 'express';
 import { z } from 'zod';
 import type { ApiRouter } from '../http/router.ts';
-import { parseQuery } from '../http/validate.ts';
+import { parseQuery, repeatedParam } from '../http/validate.ts';
 import { federationOrigin } from './auth.ts';
 import { isValidEventId, isValidRoomId, isValidUserId } from '../../core/ids.ts';
 import { badJson, invalidParam } from '../../errors.ts';
 import type { ResidentMembership, ResidentMemberships } from '../../services/federation/resident.ts';
 
-const verQuery = z.object({ ver: z.union([z.string(), z.array(z.string())]).optional() });
+const verQuery = z.object({ ver: repeatedParam.optional() });
 
 export interface MembershipApiDeps {
   fed: RequestHandler;
@@ -35,8 +35,7 @@ export function registerMembership(r: ApiRouter, deps: MembershipApiDeps, member
     deps.fed,
     (req, res) => {
       const { roomId, id } = membershipParams(req, 'userId');
-      const ver = parseQuery(verQuery, req.query).ver;
-      const versions = ver === undefined ? undefined : typeof ver === 'string' ? [ver] : ver;
+      const versions = parseQuery(verQuery, req.query).ver;
       res.json(deps.resident.makeMembership(federationOrigin(req), roomId, id, membership, versions));
     },
   ]);

@@ -86,7 +86,12 @@ export class RoomCache {
         const rec = records.get(id);
         if (rec) setState(entry, key, stateForm(entry.version, rec));
       }
-      for (const key of [...entry.state.keys()]) if (!currentState.has(key)) entry.state.delete(key);
+      for (const [key, gone] of [...entry.state]) {
+        if (currentState.has(key)) continue;
+        entry.state.delete(key);
+        // A member whose membership left the resolved state is no longer joined either.
+        if (gone.type === 'm.room.member' && typeof gone.state_key === 'string') entry.joined.delete(gone.state_key);
+      }
       entry.stateGroup = currentGroup;
     }
     entry.extremities = extremities;

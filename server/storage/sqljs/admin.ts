@@ -73,6 +73,8 @@ const PURGE_BY_ROOM = [
   'event_search_meta',
   'content_reports',
   'federation_outbox_pdus',
+  'events_aside',
+  'remote_memberships',
   'rooms',
 ];
 

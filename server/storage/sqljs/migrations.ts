@@ -4,11 +4,8 @@
 // different SQL from PostgreSQL, NNNN-name.sqlite.sql takes the place of NNNN-name.sql.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MIGRATIONS_DIR } from '../../paths.ts';
 import type { StorageLog } from '../storage.ts';
 import type { SqlJsDatabase } from './database.ts';
-
-export const DEFAULT_MIGRATIONS_DIR = MIGRATIONS_DIR;
 
 export interface Migration {
   version: number;

@@ -8,7 +8,8 @@ import { Connection, loadSqlJs } from './connection.ts';
 import { SqlJsDatabase } from './database.ts';
 import { parseJournalFileName, scanJournal } from './journal.ts';
 import { acquireDirLock } from './lock.ts';
-import { DEFAULT_MIGRATIONS_DIR, loadMigrations, runMigrations } from './migrations.ts';
+import { loadMigrations, runMigrations } from './migrations.ts';
+import { MIGRATIONS_DIR } from '../../paths.ts';
 import { isSqliteImage, listSnapshots, removeTempSnapshots } from './snapshot.ts';
 import type { ActiveJournal } from './writer.ts';
 import { JournalWriter } from './writer.ts';
@@ -68,7 +69,7 @@ export async function openSqlJsDatabase(options: OpenSqlJsOptions): Promise<SqlJ
     log('info', 'storage opened', { dataDir, snapshotSeq, lastSeq });
     if (options.migrationsDir !== null) {
       try {
-        await runMigrations(db, loadMigrations(options.migrationsDir ?? DEFAULT_MIGRATIONS_DIR), options.now ?? Date.now, log);
+        await runMigrations(db, loadMigrations(options.migrationsDir ?? MIGRATIONS_DIR), options.now ?? Date.now, log);
       } catch (err) {
         await db.close().catch(() => undefined);
         throw err;
