@@ -14,13 +14,13 @@
 // The server runs as `npm start` runs it (dist/hearth.mjs, rebuilt when stale); --tsx runs the
 // TypeScript sources through tsx instead (about 50 MB more memory).
 // Reference (Synapse, same shape): 55 msg/s, p50 175 ms; send-to-sync p50 30 ms; RSS 110→178 MB.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { buildServerIfNeeded, cpuMs, procStatusMb as rssMb, startServerProcess, stopServerProcess } from './server-process.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -46,53 +46,8 @@ const SYNC_HISTORY = Number(args['sync-history']);
 const SECRET = 'bench-shared-secret';
 const PASSWORD = 'bench-password-123';
 
-// The server as `npm start` runs it (the bundle, built here when stale), or from TypeScript with --tsx.
-const ROOT = join(import.meta.dirname, '..');
-// `npm start` is `node <flags> dist/hearth.mjs`: the same flags here.
-const startScript = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start.split(' ');
-const SERVER_ENTRY = args.tsx ? ['--import', 'tsx', join(ROOT, 'server', 'cli.ts')] : startScript.slice(1).map((a) => (a.endsWith('.mjs') ? join(ROOT, a) : a));
-if (!args.tsx) execFileSync(process.execPath, [join(ROOT, 'scripts', 'build-if-needed.mjs')], { cwd: ROOT, stdio: 'inherit' });
+buildServerIfNeeded(args.tsx!);
 const dataDir = mkdtempSync(join(tmpdir(), 'hearth-bench-client-'));
-
-// ---------------------------------------------------------------------------------------------
-// The server, in a child process
-
-function startServer(): Promise<{ child: ChildProcess; url: string; output: () => string }> {
-  const child = spawn(
-    process.execPath,
-    // BENCH_SERVER_NODE_ARGS passes extra node flags to the server (e.g. --cpu-prof) for profiling.
-    [...(process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? []), ...SERVER_ENTRY, '--data', dataDir, '--listen', '127.0.0.1:0', '--registration-shared-secret', SECRET, '--registration', 'open', '--log-level', args['log-level']!],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  return new Promise((resolve, reject) => {
-    const t = setInterval(() => {
-      const m = /Client API: (http:\/\/\S+)/.exec(out);
-      if (m) {
-        clearInterval(t);
-        resolve({ child, url: m[1]!.replace(/\/$/, ''), output: () => out });
-      }
-    }, 10);
-    child.on('exit', (code) => {
-      clearInterval(t);
-      reject(new Error(`server exited (${code}) before listening:\n${out}`));
-    });
-  });
-}
-
-/** CPU time (user + system) the process has used, in ms: per-message cost that other load on the
- * machine does not distort as much as wall-clock throughput. */
-function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in clock ticks (USER_HZ = 100)
-}
-
-function rssMb(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
-}
 
 // ---------------------------------------------------------------------------------------------
 // HTTP with keep-alive (node:http, so connection reuse is explicit and measurable)
@@ -207,9 +162,9 @@ const f2 = (n: number): string => (Number.isFinite(n) ? n.toFixed(2) : 'n/a');
 async function main(): Promise<void> {
   process.stdout.write(`Hearth client benchmark: Node ${process.version}, ${process.platform} ${process.arch}, ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'})\n`);
   const t0 = performance.now();
-  const server = await startServer();
+  const server = await startServerProcess(['--data', dataDir, '--listen', '127.0.0.1:0', '--registration-shared-secret', SECRET, '--registration', 'open', '--log-level', args['log-level']!], { tsx: args.tsx! });
   BASE = server.url;
-  const pid = server.child.pid!;
+  const pid = server.pid;
   process.stdout.write(`server pid ${pid} at ${BASE}, data ${dataDir} (started in ${f0(performance.now() - t0)} ms)\n`);
   const rssIdle = rssMb(pid);
 
@@ -386,12 +341,12 @@ async function main(): Promise<void> {
   } finally {
     sendAgent.destroy();
     syncAgent.destroy();
-    const exited = new Promise<void>((r) => server.child.once('exit', () => r()));
-    server.child.kill('SIGTERM');
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
-    if (server.child.exitCode === null) server.child.kill('SIGKILL');
-    if (!args['keep-data']) rmSync(dataDir, { recursive: true, force: true });
-    else process.stdout.write(`data kept in ${dataDir}\n`);
+    await stopServerProcess(server.child);
+    if (args['keep-data']) {
+      // The server's own output goes with the data, for looking into a run afterwards.
+      writeFileSync(join(dataDir, 'server-output.log'), server.output());
+      process.stdout.write(`data and server output kept in ${dataDir}\n`);
+    } else rmSync(dataDir, { recursive: true, force: true });
   }
 }
 

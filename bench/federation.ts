@@ -23,13 +23,13 @@
 // Run: node --import tsx bench/federation.ts [--quick] [--members 1000] [--state 10000]
 //        [--messages 1000] [--push 2000] [--tsx] [--keep-data] [--log-level warn]
 // --quick: 100 members, 1,000 state events, 300 messages, 500 pushed PDUs.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { buildServerIfNeeded, procStatusMb, startServerProcess, stopServerProcess, type ServerProcess } from './server-process.ts';
 import { federationTestSettings, freePort, readJsonBody, startFederatedServer, testCa, type FederatedServer } from '../server/test/federation-harness.ts';
 import { loadOrCreateSigningKey } from '../server/services/federation/server-keys.ts';
 import { signRequest } from '../server/services/federation/request-auth.ts';
@@ -60,8 +60,6 @@ const CONCURRENCY = 16;
 const PDUS_PER_TXN = 50;
 const STATE_TYPE = 'org.hearth.bench.state';
 
-const ROOT = join(import.meta.dirname, '..');
-const SERVER_ENTRY = args.tsx ? ['--import', 'tsx', join(ROOT, 'server', 'cli.ts')] : [join(ROOT, 'dist', 'hearth.mjs')];
 const f0 = (n: number): string => (Number.isFinite(n) ? n.toFixed(0) : 'n/a');
 const f1 = (n: number): string => (Number.isFinite(n) ? n.toFixed(1) : 'n/a');
 const log = (s: string): boolean => process.stdout.write(s);
@@ -127,7 +125,7 @@ const roomPath = (roomId: string, rest: string): string => `/_matrix/client/v3/r
 // The joiner, in a child process
 
 interface Joiner {
-  child: ChildProcess;
+  server: ServerProcess;
   url: string;
   serverName: string;
   fedUrl: string;
@@ -146,29 +144,8 @@ async function startJoiner(): Promise<Joiner> {
     logLevel: args['log-level'],
   };
   writeFileSync(config, JSON.stringify(settings));
-  const child = spawn(process.execPath, [...SERVER_ENTRY, '--data', dataDir, '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  const url = await new Promise<string>((resolve, reject) => {
-    const t = setInterval(() => {
-      const m = /Client API: (http:\/\/\S+)/.exec(out);
-      if (m) {
-        clearInterval(t);
-        resolve(m[1]!.replace(/\/$/, ''));
-      }
-    }, 10);
-    child.on('exit', (code) => {
-      clearInterval(t);
-      reject(new Error(`joiner exited (${code}) before listening:\n${out}`));
-    });
-  });
-  return { child, url, serverName: settings.serverName!, fedUrl: `https://127.0.0.1:${port}`, dataDir };
-}
-
-function procStatusMb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
-  const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
+  const server = await startServerProcess(['--data', dataDir, '--config', config], { tsx: args.tsx! });
+  return { server, url: server.url, serverName: settings.serverName!, fedUrl: `https://127.0.0.1:${port}`, dataDir };
 }
 
 /** Samples a process's VmRSS every 10 ms until stopped; returns the highest sample. */
@@ -183,13 +160,6 @@ function sampleRss(pid: number): () => number {
   };
 }
 
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  child.kill('SIGTERM');
-  await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
-  if (child.exitCode === null) child.kill('SIGKILL');
-}
 
 // ---------------------------------------------------------------------------------------------
 // Loading the resident
@@ -281,7 +251,7 @@ async function pushPdus(resident: FederatedServer, joiner: Joiner, roomId: strin
 
 async function main(): Promise<void> {
   log(`Hearth federation benchmark: Node ${process.version}, ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'})${args.quick ? ', --quick' : ''}\n`);
-  if (!args.tsx) execFileSync(process.execPath, [join(ROOT, 'scripts', 'build-if-needed.mjs')], { cwd: ROOT, stdio: 'inherit' });
+  buildServerIfNeeded(args.tsx!);
   const resident = await startFederatedServer({ settings: { logLevel: args['log-level'] as 'warn', federationRetryMinMs: 200 } });
   let joiner: Joiner | undefined;
   try {
@@ -291,7 +261,7 @@ async function main(): Promise<void> {
     log(`  loaded in ${f1((performance.now() - tLoad) / 1000)} s: ${room.stateCount} state events\n`);
 
     joiner = await startJoiner();
-    const pid = joiner.child.pid!;
+    const pid = joiner.server.pid;
     const visitor = await register(joiner.url, 'visitor');
     const rssBefore = procStatusMb(pid, 'VmRSS');
     const hwmBefore = procStatusMb(pid, 'VmHWM');
@@ -358,7 +328,7 @@ async function main(): Promise<void> {
   } finally {
     httpAgent.destroy();
     tlsAgent.destroy();
-    if (joiner) await stopChild(joiner.child);
+    if (joiner) await stopServerProcess(joiner.server.child);
     await resident.close({ keepData: args['keep-data'] });
     if (joiner && !args['keep-data']) rmSync(joiner.dataDir, { recursive: true, force: true });
     if (args['keep-data']) log(`data kept in ${resident.dataDir} and ${joiner?.dataDir}\n`);

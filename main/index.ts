@@ -19,6 +19,7 @@ import { applyNotifyProblems } from './problem-notifications.ts';
 import { restoreFromBackup } from './restore.ts';
 import { loadPreferences, savePreferences, serverOverrides, updatePreferences } from './settings.ts';
 import { trayModel } from './tray-model.ts';
+import { tuneRuntimeForServer } from '../server/index.ts';
 
 if (!app.requestSingleInstanceLock()) {
   app.exit(0);
@@ -27,6 +28,8 @@ if (!app.requestSingleInstanceLock()) {
 }
 
 async function main(): Promise<void> {
+  // The server runs in this process, so it gets the same V8 settings as the headless one.
+  tuneRuntimeForServer();
   await app.whenReady();
   const userData = app.getPath('userData');
   const startAtLogin = autoStart({

@@ -6,6 +6,7 @@ import { HELP, parseCliArgs } from './config/cli-args.ts';
 import { createHomeserver } from './homeserver.ts';
 import { DEFAULT_SETTINGS, mergeSettings } from './config/settings.ts';
 import { restoreBackupInto } from './wiring-admin-tools.ts';
+import { tuneRuntimeForServer } from './runtime-tuning.ts';
 
 async function main(): Promise<number> {
   let parsed;
@@ -33,6 +34,7 @@ async function main(): Promise<number> {
       return 1;
     }
   }
+  tuneRuntimeForServer();
   let hs;
   try {
     hs = await createHomeserver({ overrides });
