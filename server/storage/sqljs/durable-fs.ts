@@ -1,7 +1,7 @@
 // Small file-system helpers for the durability rules of the sql.js engine: a rename or a new file
 // is only durable once its folder is fsync'd, and a snapshot is only renamed into place after its
 // own bytes are fsync'd.
-import { promises as fsp } from 'node:fs';
+import { promises as fsp, writeSync } from 'node:fs';
 
 /** fsync a folder so renames, creations and deletions in it survive a power cut. */
 export async function fsyncDir(dir: string): Promise<void> {
@@ -26,4 +26,10 @@ export async function writeAll(fh: fsp.FileHandle, data: Uint8Array, chunkBytes 
     const { bytesWritten } = await fh.write(data, offset, end - offset);
     offset += bytesWritten;
   }
+}
+
+/** writeAll for a small buffer, without leaving the event loop. */
+export function writeAllSync(fd: number, data: Uint8Array): void {
+  let offset = 0;
+  while (offset < data.length) offset += writeSync(fd, data, offset, data.length - offset);
 }
