@@ -7,29 +7,28 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
-import { CHROMIUM, launchChromium, matrix, screenshot, servedFingerprint, startHearth, throwawayCertificateFiles, watchConsole, type Hearth } from './fixtures/hearth.ts';
+import { CHROMIUM, launchChromium, matrix, screenshot, servedFingerprint, startHearth, watchConsole, type Hearth } from './fixtures/hearth.ts';
+import { testCa } from '../server/test/federation-harness.ts';
 
 const PASSWORD = 'kettle-orchard-lantern-42';
 let hearth: Hearth;
 let browser: Browser | undefined;
-let certDir: string | undefined;
 
 const skip = !existsSync(CHROMIUM) ? `no Chromium at ${CHROMIUM} (apt-get install chromium)` : undefined;
 
 before(async () => {
   if (skip) return;
-  const cert = await throwawayCertificateFiles();
-  certDir = cert.dir;
-  hearth = await startHearth({ federationListen: { host: '127.0.0.1', port: 0 }, tlsCert: cert.tlsCert, tlsKey: cert.tlsKey });
+  // The federation tests' throwaway CA (removed when the process exits).
+  const ca = testCa();
+  hearth = await startHearth({ federationListen: { host: '127.0.0.1', port: 0 }, tlsCert: ca.certFile, tlsKey: ca.keyFile });
   browser = await launchChromium();
 });
 
 after(async () => {
   await browser?.close();
   await hearth?.close();
-  if (certDir) rmSync(certDir, { recursive: true, force: true });
 });
 
 async function openAdmin(page: Page, path = ''): Promise<void> {

@@ -155,7 +155,7 @@ test('several problems at once come out together, one each', () => {
   }
 });
 
-test('pages open at the GUI addresses of renderer/src/routes.ts', () => {
+test('pages open at the GUI addresses of renderer/src/page-paths.ts', () => {
   assert.equal(alertPagePath('tls'), '/_hearth/admin/tls');
   assert.equal(alertPagePath('backups'), '/_hearth/admin/backups');
   assert.equal(alertPagePath('storage'), '/_hearth/admin/storage');

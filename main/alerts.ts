@@ -10,17 +10,21 @@
 import { statfs } from 'node:fs/promises';
 import type { ShellStatus } from './lifecycle.ts';
 import { truncate } from './tray-model.ts';
+// The GUI's own address scheme and byte sizes (plain modules, no DOM): a notification opens the
+// page the GUI's router shows and speaks of sizes the way the dashboard does.
+import { formatBytes } from '../renderer/src/components/format.ts';
+import { pagePath, type PageId } from '../renderer/src/page-paths.ts';
 
 const DAY = 86_400_000;
 const GB = 1024 ** 3;
 const MB = 1024 ** 2;
 
-/** GUI pages a notification can open (renderer/src/routes.ts PAGES ids). */
-export type AlertPage = 'dashboard' | 'tls' | 'backups' | 'storage';
+/** GUI pages a notification can open. */
+export type AlertPage = Extract<PageId, 'dashboard' | 'tls' | 'backups' | 'storage'>;
 
-/** The page's path under the admin listener, as renderer/src/routes.ts pagePath() builds it. */
+/** The page's path under the admin listener. */
 export function alertPagePath(page: AlertPage): string {
-  return page === 'dashboard' ? '/_hearth/admin/' : `/_hearth/admin/${page}`;
+  return pagePath(page);
 }
 
 /**
@@ -361,12 +365,6 @@ function sentence(reason: string): string {
   const t = truncate(reason.trim(), 160);
   const s = t.charAt(0).toUpperCase() + t.slice(1);
   return /[.!?…]$/.test(s) ? s : `${s}.`;
-}
-
-function formatBytes(n: number): string {
-  if (n >= GB) return `${(n / GB).toFixed(n >= 10 * GB ? 0 : 1)} GB`;
-  if (n >= MB) return `${Math.round(n / MB)} MB`;
-  return `${Math.max(0, Math.round(n / 1024))} KB`;
 }
 
 function formatPercent(f: number): string {

@@ -53,7 +53,7 @@ export async function restoreFromBackup(input: RestoreInput): Promise<RestoreBac
 
   let failure: string | undefined;
   try {
-    await restoreBackupInto(file, dataDir);
+    await restoreBackupInto(file, dataDir, { verified: true });
     const s = await lifecycle.start();
     if (s.state !== 'running') failure = `Hearth did not start on the restored data: ${s.state === 'failed' ? s.reason : s.state}`;
   } catch (e) {

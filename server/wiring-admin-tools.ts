@@ -87,9 +87,14 @@ export const captchaPart: WiringPart = (ctx) => {
 };
 
 /** Restores a backup file into an empty data folder (offline: no server may use that folder). */
-export function restoreBackupInto(file: string, dataDir: string): Promise<RestoreResult> {
-  return restoreBackup(file, dataDir, {
-    installDatabase: async (dir, seq, image) => void (await writeSnapshot(dir, seq, image)),
-    openDatabase: (dir) => openSqlJsDatabase({ dataDir: dir }),
-  });
+export function restoreBackupInto(file: string, dataDir: string, opts: { verified?: boolean } = {}): Promise<RestoreResult> {
+  return restoreBackup(
+    file,
+    dataDir,
+    {
+      installDatabase: async (dir, seq, image) => void (await writeSnapshot(dir, seq, image)),
+      openDatabase: (dir) => openSqlJsDatabase({ dataDir: dir }),
+    },
+    opts,
+  );
 }

@@ -8,15 +8,15 @@
  * membership events it accepts through send_join/send_leave/send_knock, the admin API reads and
  * resets `health`.
  *
- * Typing, receipts, presence and to-device sends are observed by wrapping the services' methods
- * here: their `onTyping`/`onReceipt` hooks are constructor options the core wiring does not set,
- * and this file may not change it.
+ * Typing, receipts, presence and to-device sends reach the EDU producer as bus events, which the
+ * services publish for local users' requests only: what the federation receiver stores for remote
+ * users is never echoed back out.
  */
 import { randomBytes } from 'node:crypto';
 import type { WiringContext, WiringPart } from './wiring.ts';
 import { federationTransport, fedPath } from './wiring-federation.ts';
 import { redactEvent } from './core/events/redaction.ts';
-import { wireForm } from './core/events/hashes.ts';
+import { federationWire } from './services/federation/receiver/history.ts';
 import { createSqlJsFederationQueue } from './storage/sqljs/federation-queue.ts';
 import { DEFAULT_BACKOFF, DestinationHealthService } from './services/federation/destinations.ts';
 import { FederationSender } from './services/federation/sender/sender.ts';
@@ -64,8 +64,7 @@ async function build(ctx: WiringContext): Promise<FederationSending> {
       const rec = roomsStore.getEvent(eventId);
       const version = rec ? rooms.sender.cache.version(rec.roomId) : undefined;
       if (!rec || !version) return undefined;
-      const { unsigned: _u, ...pdu } = rec.redactedBy ? redactEvent(version, rec.pdu) : rec.pdu;
-      return wireForm(version, pdu);
+      return federationWire(version, rec.redactedBy ? redactEvent(version, rec.pdu) : rec.pdu);
     },
     log: (level, msg, fields) => log[level](msg, fields),
     txnPrefix: `${Date.now().toString(36)}${randomBytes(3).toString('hex')}_`,
@@ -121,34 +120,15 @@ async function build(ctx: WiringContext): Promise<FederationSending> {
   return { sender, health, edus };
 }
 
-/** Wraps the typing, receipts, presence and to-device services so local changes become EDUs. */
+/** Local typing, read receipts, presence and to-device sends (bus events) become EDUs. */
 function observeEphemeral(ctx: WiringContext, edus: EduProducer): void {
-  const { typing, receipts, presence, toDevice, serverName } = ctx;
-  const setTyping = typing.setTyping.bind(typing);
-  typing.setTyping = (requesterId, roomId, userId, isTyping, timeoutMs) => {
-    setTyping(requesterId, roomId, userId, isTyping, timeoutMs);
-    edus.typing(roomId, userId, isTyping);
-  };
-  const sendReceipt = receipts.send.bind(receipts);
-  receipts.send = async (userId, roomId, receiptType, eventId, threadId) => {
-    await sendReceipt(userId, roomId, receiptType, eventId, threadId);
-    if (receiptType === 'm.read') await edus.receipt({ roomId, userId, eventId, ts: Date.now(), threadId: threadId ?? null });
-  };
-  const setReadMarkers = receipts.setReadMarkers.bind(receipts);
-  receipts.setReadMarkers = async (userId, roomId, markers) => {
-    await setReadMarkers(userId, roomId, markers);
-    if (markers.read !== undefined) await edus.receipt({ roomId, userId, eventId: markers.read, ts: Date.now(), threadId: null });
-  };
-  const setPresence = presence.set.bind(presence);
-  presence.set = async (requesterId, userId, state, statusMsg) => {
-    await setPresence(requesterId, userId, state, statusMsg);
-    edus.presence(userId, presence.get(userId, userId));
-  };
-  const sendToDevice = toDevice.send.bind(toDevice);
-  toDevice.send = async (requester, eventType, txnId, messages) => {
-    await sendToDevice(requester, eventType, txnId, messages);
-    edus.toDevice(remoteServersOf(serverName, Object.keys(messages)));
-  };
+  const { bus, presence, serverName, log } = ctx;
+  bus.on('typingSet', ({ roomId, userId, typing }) => edus.typing(roomId, userId, typing));
+  bus.on('readReceiptSent', (r) => {
+    edus.receipt(r).catch((e: unknown) => log.warn('federation: receipt not queued', { error: String(e) }));
+  });
+  bus.on('presenceSet', ({ userId }) => edus.presence(userId, presence.get(userId, userId)));
+  bus.on('toDeviceSent', ({ recipients }) => edus.toDevice(remoteServersOf(serverName, recipients)));
 }
 
 /** The sender part: no routes of its own (the admin API reads `health`); stops the queues. */

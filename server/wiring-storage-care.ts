@@ -49,6 +49,7 @@ export const storageCarePart: WiringPart = async (ctx) => {
     measure,
     compact: () => db.compact(),
     purgeRemoteMedia: (beforeTs) => media.repository.purgeRemoteMedia(beforeTs),
+    onHistoryPurged: (roomId) => ctx.pushCounts.invalidateRoom(roomId),
     serverName,
     now,
     log: logTo,

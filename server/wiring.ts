@@ -154,9 +154,9 @@ async function buildCore(input: WiringInput) {
 
   // Sync and what it carries besides room events.
   const reader = rooms.reader;
-  const receipts = createReceiptsService({ store: syncData, notifier, accountData, joinedMembers: (r) => reader.joinedMembers(r) });
-  const typing = createTypingService({ notifier, joinedMembers: (r) => reader.joinedMembers(r) });
-  const presence = createPresenceService({ store: syncData, notifier, usersSharingRoomsWith: (u) => reader.usersSharingRoomsWith(u), isLocalUser });
+  const receipts = createReceiptsService({ store: syncData, notifier, bus, accountData, joinedMembers: (r) => reader.joinedMembers(r) });
+  const typing = createTypingService({ notifier, bus, joinedMembers: (r) => reader.joinedMembers(r) });
+  const presence = createPresenceService({ store: syncData, notifier, bus, usersSharingRoomsWith: (u) => reader.usersSharingRoomsWith(u), isLocalUser });
   const profile = createProfileService({
     store: syncData,
     isLocalUser,

@@ -21,7 +21,8 @@ import { StoragePage } from './pages/storage/StoragePage.tsx';
 import { TlsPage } from './pages/tls/TlsPage.tsx';
 import { UsersPage } from './pages/users/UsersPage.tsx';
 import { Wizard } from './pages/setup/Wizard.tsx';
-import { BASE, pageFromPath, pagePath, pageTitle, routePath, type PageId, type View } from './routes.ts';
+import { BASE, pageFromPath, pagePath, pageTitle, type PageId } from './page-paths.ts';
+import { routePath, type View } from './routes.ts';
 
 const PAGE_BODIES: Record<Exclude<PageId, 'dashboard'>, () => React.JSX.Element> = {
   users: UsersPage,

@@ -1,7 +1,7 @@
 /**
- * Typed in-process events between services, wired in homeserver.ts. Published only after the
- * write they describe is durable. Handlers run synchronously and must not throw (a throwing
- * handler is logged and skipped, so one consumer cannot break another).
+ * Typed in-process events between services, built in wiring.ts (buildCore). Published only after
+ * the write they describe, if any, is durable. Handlers run synchronously and must not throw (a
+ * throwing handler is logged and skipped, so one consumer cannot break another).
  */
 import type { StoredPdu } from '../core/events/types.ts';
 
@@ -12,6 +12,14 @@ export interface BusEvents {
   deviceListChanged: { userId: string; streamPosition: number };
   /** A local user's account was deactivated. */
   userDeactivated: { userId: string };
+  /** A local user set their typing state in a room (also a refresh; not remote users' typing). */
+  typingSet: { roomId: string; userId: string; typing: boolean };
+  /** A local user's public `m.read` receipt was stored, or resent unchanged (not remote users'). */
+  readReceiptSent: { roomId: string; userId: string; eventId: string; threadId: string | null; ts: number };
+  /** A local user set their presence explicitly (not /sync's or the idle sweep's changes). */
+  presenceSet: { userId: string };
+  /** A local user's to-device messages are stored (inbox and remote outbox) for these users. */
+  toDeviceSent: { recipients: string[] };
 }
 
 type Handler<K extends keyof BusEvents> = (payload: BusEvents[K]) => void;

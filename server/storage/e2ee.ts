@@ -172,8 +172,8 @@ export interface E2eeStore {
 
   // ---- remote users' device lists (a cache; services/e2ee/device-keys.ts decides) ----
   remoteDeviceList(userId: string): RemoteDeviceList | undefined;
-  /** Users whose device lists are cached. */
-  remoteDeviceListUsers(): string[];
+  /** Users whose device lists are cached (only those of `among` when given). */
+  remoteDeviceListUsers(among?: readonly string[]): string[];
   /** Stores (replaces) a user's cached list. */
   putRemoteDeviceList(list: RemoteDeviceList): Promise<void>;
   /** Marks a cached list stale (no-op when none is cached). */

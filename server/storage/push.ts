@@ -68,10 +68,7 @@ export interface PushStore {
     accountData: (next: UserPushRules) => Record<string, unknown>,
   ): Promise<{ rules: UserPushRules; position: number }>;
 
-  // Push actions.
-  /** Stores push actions (one transaction), each at its own position. Events store theirs in their own
-   * write instead (sqljs/push.ts insertPushActions); a (user, room, position) stored twice fails. */
-  addPushActions(rows: readonly PushActionRow[]): Promise<void>;
+  // Push actions (written in their event's own write: sqljs/push.ts insertPushActions).
   /** Notifying rows after `after` in a room, counted per thread ('' = main timeline). */
   unreadByThread(userId: string, roomId: string, after: number, upTo: number): UnreadCount[];
   /** Notifying rows after `after` in one thread of a room. */

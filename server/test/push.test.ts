@@ -16,7 +16,7 @@ import { unknownToken } from '../errors.ts';
 import { createLogger } from '../logger.ts';
 import { register } from '../api/client/push.ts';
 import { openSqlJsDatabase } from '../storage/sqljs/open.ts';
-import { createSqlJsPushStore } from '../storage/sqljs/push.ts';
+import { createSqlJsPushStore, insertPushActions } from '../storage/sqljs/push.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -138,10 +138,11 @@ async function world(t: { after(fn: () => unknown): void }, pusherRetry = { init
         ...partial,
       } as StoredPdu;
       events.set(pdu.event_id, pdu);
-      // As the event sender does: evaluate before storing, store with the event, then announce.
+      // As the event sender does: evaluate before storing, store in the event's write (as
+      // sqljs/rooms.ts does), then announce.
       const push = counts.prepare(pdu);
       if (push) {
-        await store.addPushActions(push.actions.map((a) => ({ ...a, position: pos })));
+        await db.write((w) => insertPushActions(w, push.actions, pos));
         push.durable();
       }
       return pos;

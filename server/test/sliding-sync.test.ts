@@ -319,6 +319,12 @@ describe('simplified sliding sync over HTTP', () => {
     await sliding(alice, { conn_id: 'one' });
     const replaced = await ts.request('POST', `${SS}?pos=${one.pos}`, { token: alice.access_token, body: { conn_id: 'one' } });
     assert.equal(replaced.json.errcode, 'M_UNKNOWN_POS');
+    // A device keeps its 10 most recently used connections: an 11th drops the oldest.
+    const conns: any[] = [];
+    for (let i = 0; i <= 10; i++) conns.push(await sliding(alice, { conn_id: `c${i}` }));
+    const dropped = await ts.request('POST', `${SS}?pos=${conns[0].pos}&timeout=0`, { token: alice.access_token, body: { conn_id: 'c0' } });
+    assert.equal(dropped.json.errcode, 'M_UNKNOWN_POS');
+    await sliding(alice, { conn_id: 'c1' }, `?pos=${conns[1].pos}&timeout=0`);
 
     const badRange = await ts.request('POST', SS, { token: alice.access_token, body: { lists: { l: { ranges: [[0]], required_state: [], timeline_limit: 1 } } } });
     assert.equal(badRange.status, 400);

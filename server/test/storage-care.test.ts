@@ -106,6 +106,24 @@ describe('storage care', () => {
     assert.deepEqual(bodies(await timeline(roomId)), ['local 0', 'local 1', 'local 2']);
   });
 
+  it('recounts unread notifications in /sync once the history they were for is purged', async () => {
+    const bob = await server.registerUser('bob');
+    const roomId = await createRoom({ preset: 'public_chat' });
+    assert.equal((await server.request('POST', `/_matrix/client/v3/join/${enc(roomId)}`, { token: bob.access_token, body: {} })).status, 200);
+    for (let i = 1; i <= 4; i++) await say(roomId, `beta ${i}`);
+    const cut = await say(roomId, 'beta 5');
+    await say(roomId, 'beta 6');
+    const unread = async (): Promise<number> => {
+      const r = await server.request('GET', '/_matrix/client/v3/sync', { token: bob.access_token });
+      assert.equal(r.status, 200, JSON.stringify(r.json));
+      return r.json.rooms.join[roomId].unread_notifications.notification_count as number;
+    };
+    assert.equal(await unread(), 6);
+    const started = await synapse('POST', `${A}/purge_history/${enc(roomId)}`, { purge_up_to_event_id: cut, delete_local_events: true });
+    assert.equal(started.status, 200, JSON.stringify(started.json));
+    assert.equal(await unread(), 2);
+  });
+
   it('answers Synapse purge_history errors with its status codes', async () => {
     const roomId = await createRoom();
     const other = await createRoom();

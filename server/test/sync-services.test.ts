@@ -15,6 +15,7 @@ import { allocateStreamPosition, currentStreamPosition } from '../storage/stream
 import type { Database } from '../storage/storage.ts';
 import type { SyncDataStore } from '../storage/sync-data.ts';
 import { Notifier } from '../services/sync/notifier.ts';
+import { Bus } from '../services/bus.ts';
 import { createSync, ZERO_UNREAD_COUNTS, type SyncService } from '../services/sync/sync.ts';
 import { createFilterService, type FilterService } from '../services/sync/filters.ts';
 import { createAccountDataService, type AccountDataService } from '../services/sync/account-data.ts';
@@ -158,11 +159,13 @@ describe('sync services (real storage, fake rooms)', () => {
     rooms = new FakeRooms(db, notifier);
     filters = createFilterService(store);
     accountData = createAccountDataService({ store, notifier });
-    receipts = createReceiptsService({ store, notifier, accountData, joinedMembers: (r) => rooms.joinedMembers(r) });
-    typing = createTypingService({ notifier, joinedMembers: (r) => rooms.joinedMembers(r) });
+    const bus = new Bus();
+    receipts = createReceiptsService({ store, notifier, bus, accountData, joinedMembers: (r) => rooms.joinedMembers(r) });
+    typing = createTypingService({ notifier, bus, joinedMembers: (r) => rooms.joinedMembers(r) });
     presence = createPresenceService({
       store,
       notifier,
+      bus,
       usersSharingRoomsWith: (u) => rooms.usersSharingRoomsWith(u),
       isLocalUser: () => true,
       sweepIntervalMs: 0,

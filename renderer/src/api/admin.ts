@@ -1,14 +1,17 @@
 /** Hearth's own admin API (/_hearth/api/v1/), typed by the server's wire types. */
 import type {
   AdminLoginResponse,
+  CaptchaResponse,
+  CaptchaTestResponse,
   SettingsResponse,
   SetupRequest,
   SetupResponse,
   SetupStateResponse,
   StatusResponse,
+  VerifyBackupResponse,
 } from '../../../server/api/admin/hearth/types.ts';
 import { request, requestBlob } from './client.ts';
-import type { BackupsResponse, BackupInfo, CaptchaResponse, CaptchaTestResponse, LogLevelName, LogsResponse, TlsResponse, TlsUpdate, VerifyBackupResponse } from './wire.ts';
+import type { BackupsResponse, BackupInfo, LogLevelName, LogsResponse, TlsResponse, TlsUpdate } from './wire.ts';
 
 const V1 = '/_hearth/api/v1';
 

@@ -1,6 +1,7 @@
 /**
  * Wire shapes the GUI reads that server/api/admin/hearth/types.ts does not carry: Hearth's TLS,
- * backups, CAPTCHA and logs endpoints (mirroring tls.ts, backups.ts, captcha.ts, logs.ts there),
+ * backups and logs endpoints (mirroring tls.ts, backups.ts, logs.ts there, whose answers are
+ * built from the services' own types, which the GUI cannot import),
  * and Synapse's admin API as its documentation describes it (element-hq/synapse
  * docs/admin_api/: user_admin_api.md, rooms.md, registration_tokens.md, event_reports.md,
  * federation.md). Types only.
@@ -77,26 +78,6 @@ export interface BackupsResponse {
   lastBackup: BackupInfo | null;
   nextBackupTs: number | null;
   backups: BackupInfo[];
-}
-
-export interface VerifyBackupResponse {
-  ok: true;
-  createdTs: number;
-  serverName: string;
-  files: number;
-  bytes: number;
-}
-
-// ---- Hearth: /_hearth/api/v1/captcha ----
-export interface CaptchaResponse {
-  siteKey: string | null;
-  secretKeySet: boolean;
-  siteverifyUrl: string;
-}
-
-export interface CaptchaTestResponse {
-  ok: boolean;
-  message: string;
 }
 
 // ---- Hearth: /_hearth/api/v1/logs ----

@@ -4,7 +4,7 @@
  * button works), and a "skip to content" link for keyboard users.
  */
 import type { MouseEvent, ReactNode } from 'react';
-import { PAGES, pagePath, type PageId } from '../routes.ts';
+import { PAGES, pagePath, type PageId } from '../page-paths.ts';
 import { Icon } from './Icon.tsx';
 import { Button, Logo } from './ui.tsx';
 

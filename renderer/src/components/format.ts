@@ -1,4 +1,7 @@
-/** Dates, durations and sizes in the reader's own locale and plain words. */
+/**
+ * Dates, durations and sizes in the reader's own locale and plain words. Plain TypeScript with no
+ * DOM and no imports: the desktop shell's notifications (main/alerts.ts) use it too.
+ */
 
 export function formatBytes(n: number): string {
   if (n < 1024) return `${n} bytes`;

@@ -280,12 +280,14 @@ export interface RestoreResult {
  * fills a staging folder beside the target and renames it into place, so a failure leaves
  * nothing half-restored.
  */
-export async function restoreBackup(file: string, dataDir: string, engine: RestoreEngine): Promise<RestoreResult> {
+/** `verified`: the caller has just run verifyBackup on the file (the desktop shell does, before it
+ * stops the server), so the first pass is not repeated; extraction still hashes every entry. */
+export async function restoreBackup(file: string, dataDir: string, engine: RestoreEngine, opts: { verified?: boolean } = {}): Promise<RestoreResult> {
   const target = resolve(dataDir);
   if (existsSync(target) && readdirSync(target).length > 0) {
     throw new BackupError(`${target} is not empty. Restore into an empty folder (move the old data folder aside first).`);
   }
-  await verifyBackup(file);
+  if (!opts.verified) await verifyBackup(file);
   const staging = join(dirname(target), `.${basename(target)}.restoring-${process.pid}`);
   rmSync(staging, { recursive: true, force: true });
   mkdirSync(staging, { recursive: true });

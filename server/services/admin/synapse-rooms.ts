@@ -25,6 +25,9 @@ export interface SynapseRoomsDeps {
   deviceCount: (userId: string) => number;
   now?: () => number;
   log?: (message: string, fields: Record<string, unknown>) => void;
+  /** Told once a room is purged, so caches over its deleted rows (unread counts,
+   * services/push/counts.ts invalidateRoom) forget them. */
+  onRoomPurged?(roomId: string): void;
 }
 
 /** A room as the list and details APIs describe it (Synapse field names). */
@@ -310,6 +313,7 @@ export class SynapseRoomsAdmin {
         const stillJoined = [...(rooms.sender.cache.get(roomId)?.joined ?? [])].filter((u) => this.isLocal(u));
         if (stillJoined.length > 0 && !req.forcePurge) throw new Error(`Local users are still joined to the room: ${stillJoined.join(', ')}`);
         await admin.purgeRoom(roomId, this.now());
+        this.d.onRoomPurged?.(roomId);
       }
       task.status = 'complete';
     } catch (e) {

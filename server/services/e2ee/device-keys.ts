@@ -159,7 +159,7 @@ export class DeviceKeysService implements DeviceListSource {
   }
 
   private async onMembershipChanged(userId: string, roomId: string, kind: 'join' | 'leave'): Promise<void> {
-    if (kind === 'leave') await this.dropUnsharedRemoteLists();
+    if (kind === 'leave') await this.dropUnsharedRemoteLists(userId, roomId);
     const position = await this.deps.store.recordMembershipChange(userId, roomId, kind);
     if (position === null) return;
     const users = new Set(this.deps.rooms.joinedMembers(roomId));
@@ -305,9 +305,14 @@ export class DeviceKeysService implements DeviceListSource {
     await store.putRemoteDeviceList(list);
   }
 
-  /** Step 3: cached users no local user shares a room with any more. */
-  private async dropUnsharedRemoteLists(): Promise<void> {
-    const gone = this.deps.store.remoteDeviceListUsers().filter((u) => !this.sharesRoomWithLocalUser(u));
+  /** Step 3: cached users no local user shares a room with any more. Only sharing `roomId` can
+   * have ended, so only its remaining members and the one who left are looked at. */
+  private async dropUnsharedRemoteLists(leaver: string, roomId: string): Promise<void> {
+    const candidates = new Set(this.deps.rooms.joinedMembers(roomId));
+    candidates.add(leaver);
+    const remote = [...candidates].filter((u) => userIdServerName(u) !== this.deps.serverName);
+    if (remote.length === 0) return;
+    const gone = this.deps.store.remoteDeviceListUsers(remote).filter((u) => !this.sharesRoomWithLocalUser(u));
     if (gone.length > 0) await this.deps.store.dropRemoteDeviceLists(gone);
   }
 

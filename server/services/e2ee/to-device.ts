@@ -2,7 +2,8 @@
  * Send-to-device messaging (spec: client-server to_device.yaml; module "Send-to-Device
  * messaging", "Server behaviour"): messages for local devices wait in an inbox until the
  * device's next sync token passes them. Implements sync's ToDeviceSource. Messages for remote
- * users go to an outbox that the federation sender will drain (TODO issue 5: m.direct_to_device EDUs).
+ * users go to an outbox that the federation sender drains as m.direct_to_device EDUs (woken by the
+ * bus event `toDeviceSent`).
  */
 import { randomUUID } from 'node:crypto';
 import { userIdServerName } from '../../core/ids.ts';
@@ -53,6 +54,8 @@ export class ToDeviceService implements ToDeviceSource {
       remote,
     });
     if (position !== null) this.deps.notifier.notify(position, new Set(local.map((m) => m.userId)));
+    // Also for a retried txnId: it wakes the federation queues for what may still be waiting.
+    this.deps.bus.publish('toDeviceSent', { recipients: Object.keys(messages) });
   }
 
   async take(w: SyncWindow, limit: number): Promise<(BasicEvent & { sender: string })[]> {

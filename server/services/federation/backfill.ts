@@ -30,15 +30,15 @@ import type { AppliedRedaction, AsideEvent, BackfilledEvent, RoomsStore } from '
 import { relationOf, type EventSender } from '../rooms/send-event.ts';
 import { redactionAllowed, redactionTarget, type IncomingPdus, type VerifiedPdu } from './receiver/incoming-pdu.ts';
 import { topologicalOrder } from './receiver/missing-events.ts';
+import { MAX_BACKFILL } from './receiver/history.ts';
 import { isJsonObject } from '../../core/auth/power-levels.ts';
 import { roomAllowsServer } from './receiver/server-acl.ts';
 import { residentServers } from './room-servers.ts';
 
 /** Longest a /messages request waits for a backfill round (Synapse bounds it similarly). */
 const BACKFILL_TIMEOUT_MS = 5_000;
-/** Events asked for per round (the remote caps it at 100). */
+/** Fewest events asked for per round (most: MAX_BACKFILL, the cap of one /backfill answer). */
 const MIN_BACKFILL = 20;
-const MAX_BACKFILL = 100;
 /** Oldest timeline events whose prev events are looked at for backward extremities. */
 const OLDEST_SCANNED = 10;
 /** /state_ids and /event_auth requests one round may make for events at its edges. */

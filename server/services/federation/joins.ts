@@ -10,18 +10,18 @@
  *  2. make_join on each until one answers with a template in a room version we support.
  *  3. Fill in the template (our profile, the reason), hash, sign and derive the id (core build).
  *  4. send_join v2; a restricted join comes back co-signed by the resident server.
- *  5. Check every returned event: format, signatures, content hash (redacted copy on mismatch),
- *     room, then the auth rules against its own auth events, oldest first; rejected events are
- *     dropped from the state. The join itself must pass auth against the returned state.
+ *  5. Check every returned event as the receiver does (IncomingPdus.verifyRoomEvents): format,
+ *     signatures, content hash (redacted copy on mismatch), room; then the auth rules against its
+ *     own auth events, oldest first; rejected events are dropped from the state. The join itself
+ *     must pass auth against the returned state.
  *  6. Persist in one write: the state and auth chain as outliers, the join as the first timeline
  *     event with the returned state before it, then announce it (bus, sync).
  */
 import type { Ed25519SigningKey } from '../../core/crypto/ed25519.ts';
 import type { KeyLookup } from '../../core/crypto/signing.ts';
-import { buildEvent, checkReceivedEvent, requiredSignatureServers, type ProtoEvent } from '../../core/events/build.ts';
+import { buildEvent, checkReceivedEvent, type ProtoEvent } from '../../core/events/build.ts';
 import { computeEventId, eventIdOf } from '../../core/events/event-id.ts';
 import { wireForm } from '../../core/events/hashes.ts';
-import { checkPduFormat } from '../../core/events/format.ts';
 import { stateMapKey, type JsonObject, type Pdu, type StoredPdu } from '../../core/events/types.ts';
 import { selectAuthEventIds } from '../../core/auth/auth-events.ts';
 import { isJsonObject } from '../../core/auth/power-levels.ts';
@@ -35,8 +35,10 @@ import type { Notifier } from '../sync/notifier.ts';
 import { memberContent, type RemoteMembershipHandler } from '../rooms/membership.ts';
 import type { Profile } from '../rooms/deps.ts';
 import type { EventSender } from '../rooms/send-event.ts';
+import { strippedStateOf } from '../rooms/rooms-reader.ts';
 import { fedPath, FederationError, type FederationMethod, type FederationRequestOptions } from './client.ts';
 import { asArray } from './receiver/missing-events.ts';
+import { IncomingPdus } from './receiver/incoming-pdu.ts';
 
 /** The federation client as joins use it (FederationClient fits). */
 export interface FederationRequester {
@@ -65,9 +67,12 @@ interface Template {
 
 export class FederationJoins implements RemoteMembershipHandler {
   private readonly now: () => number;
+  /** The receiver's checks 1–3, for the events a send_join answer carries. */
+  private readonly verifier: IncomingPdus;
 
   constructor(private readonly deps: JoinsDeps) {
     this.now = deps.now ?? Date.now;
+    this.verifier = new IncomingPdus({ store: deps.store, sender: deps.sender, keys: deps.keys });
   }
 
   // ---- join ------------------------------------------------------------------------------------
@@ -94,7 +99,8 @@ export class FederationJoins implements RemoteMembershipHandler {
   }
 
   private async persistJoin(version: RoomVersion, roomId: string, join: StoredPdu, rawState: unknown[], rawAuth: unknown[]): Promise<void> {
-    const events = await this.checkEvents(version, roomId, [...rawState, ...rawAuth]);
+    const { pdus } = await this.verifier.verifyRoomEvents(version, roomId, [...rawState, ...rawAuth]);
+    const events = new Map(pdus.map((p) => [p.event_id, p]));
     const stateIds = new Set(rawState.map((e) => this.eventIdOf(version, e)).filter((id): id is string => id !== undefined));
     const accepted = this.authCheck(version, events);
     const stateBefore = new Map<string, string>();
@@ -187,7 +193,7 @@ export class FederationJoins implements RemoteMembershipHandler {
       const verdict = checkEventAuth(version, invite, entry.state);
       if (!verdict.allowed) throw forbidden(`${verdict.reason} (auth rule ${verdict.rule})`);
       const res = await this.deps.client.request<{ event?: unknown }>(destination, 'PUT', fedPath`/_matrix/federation/v2/invite/${roomId}/${invite.event_id}`, {
-        body: { event: wireForm(version, invite), room_version: version.id, invite_room_state: this.inviteRoomState(entry.state) },
+        body: { event: wireForm(version, invite), room_version: version.id, invite_room_state: strippedStateOf(entry.state) },
       });
       // The invitee's server must have signed the very event we built.
       const signed = isJsonObject(res.event) ? { ...(res.event as unknown as Pdu), event_id: invite.event_id } : undefined;
@@ -202,17 +208,6 @@ export class FederationJoins implements RemoteMembershipHandler {
       ]);
       return sent.done;
     });
-  }
-
-  /** Stripped state the invitee's server shows before the invite is accepted (spec "Stripped state"). */
-  private inviteRoomState(state: ReadonlyMap<string, StoredPdu>): JsonObject[] {
-    const types = ['m.room.create', 'm.room.name', 'm.room.avatar', 'm.room.topic', 'm.room.join_rules', 'm.room.canonical_alias', 'm.room.encryption'];
-    const out: JsonObject[] = [];
-    for (const t of types) {
-      const e = state.get(stateMapKey(t, ''));
-      if (e) out.push({ type: e.type, state_key: '', content: e.content, sender: e.sender });
-    }
-    return out;
   }
 
   // ---- shared steps ----------------------------------------------------------------------------
@@ -315,28 +310,7 @@ export class FederationJoins implements RemoteMembershipHandler {
     }
   }
 
-  /** Step 5a: format, room, signatures and content hash of each event; bad ones are dropped. */
-  private async checkEvents(version: RoomVersion, roomId: string, raw: unknown[]): Promise<Map<string, StoredPdu>> {
-    const candidates: StoredPdu[] = [];
-    for (const e of raw) {
-      const id = this.eventIdOf(version, e);
-      if (id === undefined || !checkPduFormat(version, e).ok) continue;
-      const pdu = { ...(e as Pdu), event_id: id } as StoredPdu;
-      const isV12Create = version.roomIdFromCreateEvent && pdu.type === 'm.room.create';
-      if (isV12Create ? `!${id.slice(1)}` !== roomId : pdu.room_id !== roomId) continue;
-      candidates.push(pdu);
-    }
-    const servers = new Set(candidates.flatMap((p) => requiredSignatureServers(version, p)));
-    const keys = await this.deps.keys.keysFor(servers, this.now());
-    const out = new Map<string, StoredPdu>();
-    for (const pdu of candidates) {
-      const verdict = checkReceivedEvent(version, pdu, keys);
-      if (verdict.ok) out.set(pdu.event_id, { ...(verdict.event as Pdu), event_id: pdu.event_id } as StoredPdu);
-    }
-    return out;
-  }
-
-  /** Step 5b: the auth rules against each event's own auth events, oldest first. */
+  /** Step 5, after the receiver's checks: the auth rules against each event's own auth events, oldest first. */
   private authCheck(version: RoomVersion, events: Map<string, StoredPdu>): Map<string, StoredPdu> {
     const create = [...events.values()].find((e) => e.type === 'm.room.create' && e.state_key === '');
     const accepted = new Map<string, StoredPdu>();

@@ -28,7 +28,7 @@ import type { Ed25519SigningKey } from '../../core/crypto/ed25519.ts';
 import type { RoomVersion } from '../../core/room-versions.ts';
 import { getRoomVersion } from '../../core/room-versions.ts';
 import { signEvent } from '../../core/events/build.ts';
-import { referenceHashBase64, wireForm } from '../../core/events/hashes.ts';
+import { referenceHashBase64 } from '../../core/events/hashes.ts';
 import { stateMapKey, type JsonObject, type StoredPdu } from '../../core/events/types.ts';
 import { selectAuthEventIds } from '../../core/auth/auth-events.ts';
 import { checkEventAuth } from '../../core/auth/rules.ts';
@@ -41,9 +41,9 @@ import type { EventSender } from '../rooms/send-event.ts';
 import type { RoomEntry } from '../rooms/room-cache.ts';
 import type { StrippedStateEvent } from '../rooms/reader.ts';
 import type { IncomingPdus } from './receiver/incoming-pdu.ts';
-import type { FederationHistory } from './receiver/history.ts';
+import { federationWire, type FederationHistory } from './receiver/history.ts';
 import { roomAllowsServer } from './receiver/server-acl.ts';
-import { remoteServersOf } from './room-servers.ts';
+import { hasUserOn, remoteServersOf } from './room-servers.ts';
 
 export type ResidentMembership = 'join' | 'leave' | 'knock';
 
@@ -147,26 +147,14 @@ export class ResidentMemberships {
     const state = this.deps.history.stateBefore(roomId, eventId);
     const stateIds = [...state.values()];
     const authChain = this.deps.history.authChain([...stateIds, eventId]);
-    const wire = (ids: string[]): Record<string, unknown>[] => {
-      const recs = this.deps.store.getDagEvents(ids);
-      return ids.flatMap((id) => {
-        const r = recs.get(id);
-        if (!r) return [];
-        const { unsigned: _u, ...rest } = wireForm(version, r.pdu);
-        return [rest];
-      });
-    };
     const res: Record<string, unknown> = {
       origin: this.deps.serverName,
-      state: wire(stateIds),
-      auth_chain: wire(authChain),
+      state: this.deps.history.wireEvents(version, stateIds),
+      auth_chain: this.deps.history.wireEvents(version, authChain),
       members_omitted: false,
       servers_in_room: [this.deps.serverName, ...remoteServersOf(this.deps.serverName, this.deps.sender.cache.get(roomId)?.joined ?? [])].sort(),
     };
-    if (coSign) {
-      const { unsigned: _u, ...rest } = wireForm(version, pdu);
-      res.event = rest;
-    }
+    if (coSign) res.event = federationWire(version, pdu);
     return res;
   }
 
@@ -190,7 +178,7 @@ export class ResidentMemberships {
     const current = this.deps.store.member(roomId, invitee)?.membership;
     if (current === 'join' || current === 'ban') throw forbidden(`The user's membership is ${current}`);
     const signed = signEvent(version, pdu, this.deps.serverName, this.deps.signingKey);
-    const weAreIn = known !== undefined && [...known.joined].some((u) => userIdServerName(u) === this.deps.serverName);
+    const weAreIn = known !== undefined && hasUserOn(this.deps.serverName, known.joined);
     // In a room we are in, the invite arrives again as a PDU through /send and is stored then.
     if (!weAreIn) {
       const stripped = (Array.isArray(body.invite_room_state) ? body.invite_room_state : []).filter(isJsonObject);
@@ -199,15 +187,13 @@ export class ResidentMemberships {
       await w.durable;
       this.deps.notifier.notify(w.result.position, [invitee]);
     }
-    const { unsigned: _u, ...rest } = wireForm(version, signed);
-    return { event: rest };
+    return { event: federationWire(version, signed) };
   }
 
   /** A room we are in (one of our users joined) whose ACL lets `origin` in. */
   private residentEntry(origin: string, roomId: string): RoomEntry {
     const entry = this.deps.sender.cache.get(roomId);
-    const local = `:${this.deps.serverName}`;
-    if (!entry || ![...entry.joined].some((u) => u.endsWith(local))) throw notFound('This server is not in the room');
+    if (!entry || !hasUserOn(this.deps.serverName, entry.joined)) throw notFound('This server is not in the room');
     if (!roomAllowsServer(entry.state, origin)) throw forbidden('Server is banned from this room');
     return entry;
   }

@@ -74,7 +74,8 @@ function relatesTo(content: unknown): { rel_type?: unknown; event_id?: unknown }
   return r && typeof r === 'object' && !Array.isArray(r) ? (r as { rel_type?: unknown; event_id?: unknown }) : undefined;
 }
 
-/** How long counts kept in memory are trusted before a full recount (purges delete rows behind them). */
+/** How long counts kept in memory are trusted before a full recount (a safety net: the purges that
+ * delete rows behind them call invalidateRoom). */
 const TALLY_TTL_MS = 5 * 60_000;
 const MAX_TALLIES = 20_000;
 
@@ -111,6 +112,13 @@ export class PushCounts implements UnreadCountsSource {
       if (g.lastPosition > tally.upTo) tally.upTo = g.lastPosition;
     }
     return [...tally.byThread].map(([threadId, t]) => ({ threadId, ...t }));
+  }
+
+  /** Forgets the counts kept for a room, whose push action rows a purge of its history (or of the
+   * whole room) deleted: the next sync counts it afresh. Purges are rare, so a scan is fine. */
+  invalidateRoom(roomId: string): void {
+    const suffix = `\u0000${roomId}`;
+    for (const key of this.tallies.keys()) if (key.endsWith(suffix)) this.tallies.delete(key);
   }
 
   /** PushEvaluator (services/rooms/send-event.ts): the event's notifying results, to be stored

@@ -88,12 +88,20 @@ export class MembershipService {
     return this.sender.send({ roomId, sender, type: 'm.room.member', stateKey: target, content });
   }
 
-  async join(userId: string, roomIdOrAlias: string, reason?: string, via: readonly string[] = []): Promise<{ roomId: string }> {
+  /** The known, unblocked room a join or knock is for; undefined when the federation hook
+   * handles it (needsRemote). */
+  private localRoomFor(roomIdOrAlias: string): string | undefined {
     this.refuseBlocked(roomIdOrAlias);
-    if (this.needsRemote(roomIdOrAlias)) return this.remote!.join(userId, roomIdOrAlias, reason, via);
+    if (this.needsRemote(roomIdOrAlias)) return undefined;
     const roomId = this.resolveRoom(roomIdOrAlias);
     this.refuseBlocked(roomId);
     this.requireRoom(roomId);
+    return roomId;
+  }
+
+  async join(userId: string, roomIdOrAlias: string, reason?: string, via: readonly string[] = []): Promise<{ roomId: string }> {
+    const roomId = this.localRoomFor(roomIdOrAlias);
+    if (roomId === undefined) return this.remote!.join(userId, roomIdOrAlias, reason, via);
     const current = this.deps.store.member(roomId, userId);
     if (current?.membership === 'join') return { roomId };
     const content = memberContent('join', this.deps.getProfile(userId), reason);
@@ -184,11 +192,8 @@ export class MembershipService {
   }
 
   async knock(userId: string, roomIdOrAlias: string, reason?: string, via: readonly string[] = []): Promise<{ roomId: string }> {
-    this.refuseBlocked(roomIdOrAlias);
-    if (this.needsRemote(roomIdOrAlias)) return this.remote!.knock(userId, roomIdOrAlias, reason, via);
-    const roomId = this.resolveRoom(roomIdOrAlias);
-    this.refuseBlocked(roomId);
-    this.requireRoom(roomId);
+    const roomId = this.localRoomFor(roomIdOrAlias);
+    if (roomId === undefined) return this.remote!.knock(userId, roomIdOrAlias, reason, via);
     const current = this.deps.store.member(roomId, userId)?.membership;
     if (current === 'join') throw forbidden('You are already in the room');
     if (current === 'ban') throw forbidden('You are banned from the room');

@@ -4,7 +4,7 @@
  * groups, so "state at position P" is one cached group lookup. Invites received over federation
  * to rooms this server is not in show the stripped state the inviting server sent.
  */
-import { parseStateMapKey, stateMapKey } from '../../core/events/types.ts';
+import { parseStateMapKey, stateMapKey, type StoredPdu } from '../../core/events/types.ts';
 import type { EventRecord } from '../../storage/rooms.ts';
 import { formatPaginationToken } from '../sync/tokens.ts';
 import type { ClientEventFormatter } from './client-event.ts';
@@ -37,6 +37,18 @@ const STRIPPED_TYPES = [
   'm.room.canonical_alias',
   'm.room.encryption',
 ];
+
+/** The stripped state of a room's current state: the standard set, plus the events at `extraKeys`
+ * (state map keys, e.g. the invitee's or knocker's own membership). Also what we send a remote
+ * invitee's server as invite_room_state. */
+export function strippedStateOf(state: ReadonlyMap<string, StoredPdu>, extraKeys: readonly string[] = []): StrippedStateEvent[] {
+  const out: StrippedStateEvent[] = [];
+  for (const k of [...STRIPPED_TYPES.map((t) => stateMapKey(t, '')), ...extraKeys]) {
+    const e = state.get(k);
+    if (e) out.push({ type: e.type, state_key: e.state_key ?? '', sender: e.sender, content: e.content as Record<string, unknown> });
+  }
+  return out;
+}
 
 export class SqlRoomsReader implements RoomsReader {
   constructor(
@@ -128,13 +140,7 @@ export class SqlRoomsReader implements RoomsReader {
     if (remote && remote.eventId === this.deps.store.member(roomId, userId)?.eventId) return remote.strippedState.filter(isStrippedEvent);
     const entry = this.sender.cache.get(roomId);
     if (!entry) return [];
-    const out: StrippedStateEvent[] = [];
-    const keys = [...STRIPPED_TYPES.map((t) => stateMapKey(t, '')), stateMapKey('m.room.member', userId)];
-    for (const k of keys) {
-      const e = entry.state.get(k);
-      if (e) out.push({ type: e.type, state_key: e.state_key ?? '', sender: e.sender, content: e.content as Record<string, unknown> });
-    }
-    return out;
+    return strippedStateOf(entry.state, [stateMapKey('m.room.member', userId)]);
   }
 
   summary(roomId: string, userId: string, upTo: number) {

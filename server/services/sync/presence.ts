@@ -7,6 +7,7 @@
  */
 import { forbidden, notFound } from '../../errors.ts';
 import type { PresenceRow, PresenceState, SyncDataStore } from '../../storage/sync-data.ts';
+import type { Bus } from '../bus.ts';
 import type { Notifier } from './notifier.ts';
 import type { BasicEvent, PresenceSource, SyncWindow } from './sources.ts';
 
@@ -29,6 +30,8 @@ export interface PresenceDeps {
   usersSharingRoomsWith(userId: string): Set<string>;
   /** Whether a user id belongs to this server (remote users' presence arrives by federation). */
   isLocalUser(userId: string): boolean;
+  /** Gets `presenceSet` after an explicit `set` is durable (federation EDUs). */
+  bus: Pick<Bus, 'publish'>;
   now?: () => number;
   offlineAfterMs?: number;
   /** How often idle syncers are checked; 0 disables the sweep (tests). */
@@ -94,6 +97,7 @@ export function createPresenceService(deps: PresenceDeps): PresenceService {
       if (requesterId !== userId) throw forbidden('Cannot set the presence of another user.');
       const current = deps.store.getPresence(userId);
       await write(userId, presence, statusMsg === undefined ? (current?.statusMsg ?? null) : statusMsg);
+      deps.bus.publish('presenceSet', { userId });
     },
 
     async syncStarted(userId, setPresence) {

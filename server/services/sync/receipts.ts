@@ -7,7 +7,8 @@
  */
 import { MatrixError, forbidden } from '../../errors.ts';
 import { isValidEventId } from '../../core/ids.ts';
-import type { ReceiptRow, SyncDataStore } from '../../storage/sync-data.ts';
+import type { SyncDataStore } from '../../storage/sync-data.ts';
+import type { Bus } from '../bus.ts';
 import type { AccountDataService } from './account-data.ts';
 import type { Notifier } from './notifier.ts';
 import type { BasicEvent, ReceiptsSource, SyncWindow } from './sources.ts';
@@ -23,8 +24,8 @@ export interface ReceiptsDeps {
   joinedMembers(roomId: string): string[];
   /** The room an event belongs to, when known locally (undefined: unknown event). Optional check. */
   eventRoom?(eventId: string): string | undefined;
-  /** Called after a public receipt is durable (federation EDUs, push counts). */
-  onReceipt?(r: ReceiptRow): void;
+  /** Gets `readReceiptSent` after a local public receipt is durable (federation EDUs). */
+  bus: Pick<Bus, 'publish'>;
   now?: () => number;
 }
 
@@ -64,8 +65,12 @@ export function createReceiptsService(deps: ReceiptsDeps): ReceiptsService {
     const pos = await deps.store.putReceipt(row);
     if (pos === null) return;
     deps.notifier.notify(pos, receiptType === 'm.read.private' ? [userId] : members);
-    if (receiptType === 'm.read') deps.onReceipt?.({ ...row, position: pos });
   };
+
+  // Once the request's writes are done, also when the receipt was already there (unchanged): the
+  // resend is harmless remotely and may make up for an earlier one that was lost.
+  const announceRead = (userId: string, roomId: string, eventId: string, threadId: string | null): void =>
+    deps.bus.publish('readReceiptSent', { roomId, userId, eventId, threadId, ts: now() });
 
   const setFullyRead = async (userId: string, roomId: string, eventId: string): Promise<void> => {
     await deps.accountData.put(userId, roomId, 'm.fully_read', { event_id: eventId });
@@ -100,6 +105,7 @@ export function createReceiptsService(deps: ReceiptsDeps): ReceiptsService {
       checkEvent(roomId, eventId);
       if (receiptType === 'm.fully_read') return setFullyRead(userId, roomId, eventId);
       await storeReceipt(userId, roomId, receiptType as 'm.read' | 'm.read.private', eventId, threadId ?? null, members);
+      if (receiptType === 'm.read') announceRead(userId, roomId, eventId, threadId ?? null);
     },
 
     async setReadMarkers(userId, roomId, markers) {
@@ -108,6 +114,7 @@ export function createReceiptsService(deps: ReceiptsDeps): ReceiptsService {
       if (markers.read !== undefined) await storeReceipt(userId, roomId, 'm.read', markers.read, null, members);
       if (markers.readPrivate !== undefined) await storeReceipt(userId, roomId, 'm.read.private', markers.readPrivate, null, members);
       if (markers.fullyRead !== undefined) await setFullyRead(userId, roomId, markers.fullyRead);
+      if (markers.read !== undefined) announceRead(userId, roomId, markers.read, null);
     },
   };
 }

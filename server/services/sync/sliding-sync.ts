@@ -54,6 +54,8 @@ interface Snapshot {
 interface Connection {
   /** Snapshot number → snapshot; only the one the client last used and newer ones are kept. */
   snapshots: Map<number, Snapshot>;
+  /** `user\0device\0`: the key of the device's entry in `byDevice`. */
+  deviceKey: string;
 }
 
 /** Snapshots kept per connection: responses the client may still use (retries, cancellations). */
@@ -71,6 +73,8 @@ export function createSlidingSync(deps: SlidingSyncDeps): SlidingSyncService {
   const roomsDeps: RoomsDepsForSliding = { ...deps, unreadCounts: sources.unreadCounts };
   // In insertion order = least recently used first.
   const connections = new Map<string, Connection>();
+  // Each device's connection keys, least recently used first: touch() looks only at these.
+  const byDevice = new Map<string, Set<string>>();
   // Tells this process's positions from an earlier run's: those are unknown after a restart.
   const instance = now().toString(36);
   let counter = 0;
@@ -82,15 +86,28 @@ export function createSlidingSync(deps: SlidingSyncDeps): SlidingSyncService {
     return m && m[1] === instance ? Number(m[2]) : null;
   }
 
+  function forget(key: string, deviceKey: string): void {
+    connections.delete(key);
+    const ofDevice = byDevice.get(deviceKey);
+    ofDevice?.delete(key);
+    if (ofDevice?.size === 0) byDevice.delete(deviceKey);
+  }
+
   /** Remembers a connection as most recently used, dropping the device's oldest beyond the cap. */
-  function touch(key: string, deviceKey: string, conn: Connection): void {
+  function touch(key: string, conn: Connection): void {
     connections.delete(key);
     connections.set(key, conn);
-    const ofDevice = [...connections.keys()].filter((k) => k.startsWith(deviceKey));
-    for (const k of ofDevice.slice(0, Math.max(0, ofDevice.length - maxPerDevice))) connections.delete(k);
-    for (const k of connections.keys()) {
+    let ofDevice = byDevice.get(conn.deviceKey);
+    if (!ofDevice) byDevice.set(conn.deviceKey, (ofDevice = new Set()));
+    ofDevice.delete(key);
+    ofDevice.add(key);
+    for (const k of ofDevice) {
+      if (ofDevice.size <= maxPerDevice) break;
+      forget(k, conn.deviceKey);
+    }
+    for (const [k, c] of connections) {
       if (connections.size <= MAX_CONNECTIONS) break;
-      connections.delete(k);
+      forget(k, c.deviceKey);
     }
   }
 
@@ -201,9 +218,9 @@ export function createSlidingSync(deps: SlidingSyncDeps): SlidingSyncService {
         conn = found;
         prev = snap;
       } else {
-        conn = { snapshots: new Map() };
+        conn = { snapshots: new Map(), deviceKey };
       }
-      touch(key, deviceKey, conn);
+      touch(key, conn);
 
       const end = deps.presence ? await deps.presence.syncStarted(viewer.userId, req.setPresence) : undefined;
       try {
@@ -231,6 +248,7 @@ export function createSlidingSync(deps: SlidingSyncDeps): SlidingSyncService {
 
     close() {
       connections.clear();
+      byDevice.clear();
     },
   };
 }

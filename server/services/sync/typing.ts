@@ -5,6 +5,7 @@
  * token's serial. A user may only set their own typing state, in a room they are joined to.
  */
 import { forbidden } from '../../errors.ts';
+import type { Bus } from '../bus.ts';
 import type { Notifier } from './notifier.ts';
 import type { BasicEvent, TypingSource } from './sources.ts';
 
@@ -16,13 +17,13 @@ export interface TypingDeps {
   notifier: Notifier;
   /** Joined members of a room (RoomsReader.joinedMembers). */
   joinedMembers(roomId: string): string[];
-  /** Called after a local user's typing state changed in a room (federation EDUs). */
-  onTyping?(roomId: string, userId: string, typing: boolean): void;
+  /** Gets `typingSet` for each local request (federation EDUs); expiry is left to each receiver. */
+  bus: Pick<Bus, 'publish'>;
 }
 
 export interface TypingService extends TypingSource {
   setTyping(requesterId: string, roomId: string, userId: string, typing: boolean, timeoutMs?: number): void;
-  /** A remote user's typing EDU (federation checked membership); not echoed to onTyping. */
+  /** A remote user's typing EDU (federation checked membership); not published on the bus. */
   setRemoteTyping(roomId: string, userId: string, typing: boolean, timeoutMs?: number): void;
   /** Current typers of a room. */
   typers(roomId: string): string[];
@@ -47,42 +48,40 @@ export function createTypingService(deps: TypingDeps): TypingService {
     room.serial = deps.notifier.typing;
   };
 
-  const stop = (roomId: string, userId: string, local: boolean): void => {
+  const stop = (roomId: string, userId: string): void => {
     const room = rooms.get(roomId);
     const timer = room?.users.get(userId);
     if (!room || timer === undefined) return;
     clearTimeout(timer);
     room.users.delete(userId);
     changed(roomId, room);
-    if (local) deps.onTyping?.(roomId, userId, false);
   };
 
-  const apply = (roomId: string, userId: string, typing: boolean, timeoutMs: number | undefined, local: boolean): void => {
-    if (!typing) return stop(roomId, userId, local);
+  const apply = (roomId: string, userId: string, typing: boolean, timeoutMs: number | undefined): void => {
+    if (!typing) return stop(roomId, userId);
     const ms = Math.max(0, Math.min(timeoutMs ?? DEFAULT_TYPING_TIMEOUT_MS, MAX_TYPING_TIMEOUT_MS));
     let room = rooms.get(roomId);
     if (!room) rooms.set(roomId, (room = { users: new Map(), serial: 0 }));
     const existing = room.users.get(userId);
     if (existing !== undefined) clearTimeout(existing);
-    const timer = setTimeout(() => stop(roomId, userId, local), ms);
+    const timer = setTimeout(() => stop(roomId, userId), ms);
     timer.unref();
     room.users.set(userId, timer);
     // A refresh of an already-typing user changes nothing clients see.
-    if (existing === undefined) {
-      changed(roomId, room);
-      if (local) deps.onTyping?.(roomId, userId, true);
-    }
+    if (existing === undefined) changed(roomId, room);
   };
 
   return {
     setTyping(requesterId, roomId, userId, typing, timeoutMs) {
       if (requesterId !== userId) throw forbidden('Cannot set the typing state of another user.');
       if (!deps.joinedMembers(roomId).includes(userId)) throw forbidden('You are not joined to this room.');
-      apply(roomId, userId, typing, timeoutMs, true);
+      apply(roomId, userId, typing, timeoutMs);
+      // Every request, refreshes included: a receiving server expires typing on its own timer.
+      deps.bus.publish('typingSet', { roomId, userId, typing });
     },
 
     setRemoteTyping(roomId, userId, typing, timeoutMs) {
-      apply(roomId, userId, typing, timeoutMs, false);
+      apply(roomId, userId, typing, timeoutMs);
     },
 
     typers(roomId) {

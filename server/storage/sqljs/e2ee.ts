@@ -259,8 +259,14 @@ export class SqlJsE2eeStore implements E2eeStore {
     return list;
   }
 
-  remoteDeviceListUsers(): string[] {
-    return this.db.read((r) => r.all('SELECT user_id FROM e2ee_remote_device_lists ORDER BY user_id')).map((row) => String(row.user_id));
+  remoteDeviceListUsers(among?: readonly string[]): string[] {
+    const rows = this.db.read((r) =>
+      among === undefined
+        ? r.all('SELECT user_id FROM e2ee_remote_device_lists ORDER BY user_id')
+        : // One JSON parameter, however many users (the primary key answers each).
+          r.all('SELECT user_id FROM e2ee_remote_device_lists WHERE user_id IN (SELECT value FROM json_each(?)) ORDER BY user_id', [JSON.stringify(among)]),
+    );
+    return rows.map((row) => String(row.user_id));
   }
 
   putRemoteDeviceList(list: RemoteDeviceList): Promise<void> {

@@ -148,13 +148,6 @@ export function createSqlJsPushStore(db: Database): PushStore {
       });
     },
 
-    async addPushActions(rows) {
-      if (rows.length === 0) return;
-      await db.write((w) => {
-        for (const a of rows) insertPushActions(w, [a], a.position);
-      });
-    },
-
     unreadByThread(userId, roomId, after, upTo) {
       const rows = db.read((r) =>
         r.all(

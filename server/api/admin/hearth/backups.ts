@@ -11,6 +11,7 @@ import { SettingsValidationError } from '../../../services/admin/settings.ts';
 import { requireAdmin, type TokenResolver } from '../../http/auth.ts';
 import type { ApiRouter } from '../../http/router.ts';
 import { parseBody } from '../../http/validate.ts';
+import type { VerifyBackupResponse } from './types.ts';
 
 export interface BackupsApiDeps {
   backups: BackupService;
@@ -21,13 +22,6 @@ export interface BackupsApiDeps {
 export type BackupsResponse = BackupStatus;
 export interface BackupNowResponse {
   backup: BackupInfo;
-}
-export interface VerifyBackupResponse {
-  ok: true;
-  createdTs: number;
-  serverName: string;
-  files: number;
-  bytes: number;
 }
 
 const settingsBody = z.object({

@@ -10,6 +10,7 @@ import { DEFAULT_SITEVERIFY_URL, type CaptchaService, type CaptchaSettings } fro
 import { requireAdmin, type TokenResolver } from '../../http/auth.ts';
 import type { ApiRouter } from '../../http/router.ts';
 import { parseBody } from '../../http/validate.ts';
+import type { CaptchaResponse, CaptchaTestResponse } from './types.ts';
 
 export interface CaptchaApiDeps {
   captcha: CaptchaService;
@@ -17,16 +18,6 @@ export interface CaptchaApiDeps {
   effective(): CaptchaSettings;
   /** Stores settings (AdminSettings.update): validates, writes, and makes them current. */
   settings: { update(patch: Record<string, unknown>): Promise<unknown> };
-}
-
-export interface CaptchaResponse {
-  siteKey: string | null;
-  secretKeySet: boolean;
-  siteverifyUrl: string;
-}
-export interface CaptchaTestResponse {
-  ok: boolean;
-  message: string;
 }
 
 const putBody = z.object({

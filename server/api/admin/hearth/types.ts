@@ -90,6 +90,28 @@ export interface StatusResponse {
   version: string;
 }
 
+/** GET/PUT /captcha: the secret key itself is never sent back. */
+export interface CaptchaResponse {
+  siteKey: string | null;
+  secretKeySet: boolean;
+  siteverifyUrl: string;
+}
+
+/** POST /captcha/test */
+export interface CaptchaTestResponse {
+  ok: boolean;
+  message: string;
+}
+
+/** POST /backups/verify */
+export interface VerifyBackupResponse {
+  ok: true;
+  createdTs: number;
+  serverName: string;
+  files: number;
+  bytes: number;
+}
+
 export interface MatrixErrorBody {
   errcode: string;
   error: string;

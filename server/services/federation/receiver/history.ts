@@ -11,13 +11,15 @@ import type { RoomVersion } from '../../../core/room-versions.ts';
 import { wireForm } from '../../../core/events/hashes.ts';
 import { createEventIdFromRoomId } from '../../../core/events/event-id.ts';
 import { redactEvent } from '../../../core/events/redaction.ts';
-import { parseStateMapKey, referencedEventIds, stateMapKey, type StoredPdu } from '../../../core/events/types.ts';
+import { parseStateMapKey, referencedEventIds, stateMapKey } from '../../../core/events/types.ts';
 import { userIdServerName } from '../../../core/ids.ts';
 import { forbidden, notFound } from '../../../errors.ts';
 import type { DagEventRecord, RoomsStore } from '../../../storage/rooms.ts';
 import type { EventSender } from '../../rooms/send-event.ts';
+import { hasUserOn } from '../room-servers.ts';
 
-const MAX_BACKFILL = 100;
+/** Events one /backfill round carries at most (what we serve, and what we ask for). */
+export const MAX_BACKFILL = 100;
 const MAX_MISSING_EVENTS = 20;
 /** Auth chains are bounded so one request cannot walk an unbounded graph. */
 const MAX_AUTH_CHAIN = 20_000;
@@ -38,8 +40,8 @@ export class FederationHistory {
   requireServerInRoom(origin: string, roomId: string): RoomVersion {
     const entry = this.deps.sender.cache.get(roomId);
     if (!entry) throw notFound('Unknown room');
-    for (const u of entry.joined) if (userIdServerName(u) === origin) return entry.version;
-    throw forbidden('Your server is not in this room');
+    if (!hasUserOn(origin, entry.joined)) throw forbidden('Your server is not in this room');
+    return entry.version;
   }
 
   /** GET /event/{eventId}. */
@@ -176,7 +178,8 @@ export class FederationHistory {
     return out.slice(0, limit);
   }
 
-  private wireEvents(version: RoomVersion, ids: readonly string[]): Wire[] {
+  /** The events as sent to other servers (redacted once redacted); rejected and unknown ones left out. */
+  wireEvents(version: RoomVersion, ids: readonly string[]): Wire[] {
     const recs = this.deps.store.getDagEvents(ids);
     return ids.flatMap((id) => {
       const rec = recs.get(id);
@@ -185,10 +188,7 @@ export class FederationHistory {
   }
 
   private wire(version: RoomVersion, rec: DagEventRecord, redact = false): Wire {
-    const pdu: StoredPdu = rec.pdu;
-    const form = redact || rec.redactedBy ? redactEvent(version, pdu) : pdu;
-    const { unsigned: _u, ...rest } = wireForm(version, form);
-    return rest;
+    return federationWire(version, redact || rec.redactedBy ? redactEvent(version, rec.pdu) : rec.pdu);
   }
 
   /** The event as `origin` may see it: whole, or redacted when history visibility hides it. */
@@ -213,4 +213,10 @@ export class FederationHistory {
     }
     return false;
   }
+}
+
+/** A PDU as sent to other servers: the room version's wire form, without our `unsigned`. */
+export function federationWire(version: RoomVersion, pdu: object): Wire {
+  const { unsigned: _u, ...rest } = wireForm(version, pdu);
+  return rest;
 }

@@ -136,6 +136,29 @@ export class IncomingPdus {
     return this.verifyWithKeys(version, candidate, keys);
   }
 
+  /**
+   * Checks 1–3 on a batch of events of one room with one key fetch (auth chains, state, a
+   * send_join answer); those failing, or of another room, are left out. Also returns the keys
+   * (the auth rules check join_authorised_via_users_server signatures with them).
+   */
+  async verifyRoomEvents(version: RoomVersion, roomId: string, raws: readonly unknown[]): Promise<{ pdus: StoredPdu[]; keys: KeyLookup }> {
+    const candidates = raws.filter((r) => checkPduFormat(version, r).ok) as StoredPdu[];
+    if (candidates.length === 0) return { pdus: [], keys: {} };
+    const servers = new Set<string>();
+    let minTs = Infinity;
+    for (const c of candidates) {
+      for (const s of requiredSignatureServers(version, c)) servers.add(s);
+      minTs = Math.min(minTs, c.origin_server_ts);
+    }
+    const keys = await this.deps.keys.keysFor([...servers], minTs);
+    const pdus: StoredPdu[] = [];
+    for (const c of candidates) {
+      const v = this.verifyWithKeys(version, c, keys);
+      if (v.ok && isOfRoom(version, roomId, v.pdu)) pdus.push(v.pdu);
+    }
+    return { pdus, keys };
+  }
+
   private verifyWithKeys(version: RoomVersion, candidate: StoredPdu, keys: KeyLookup): ({ ok: true } & VerifiedPdu) | { ok: false; reason: string; eventId?: string } {
     const { unsigned: _u, ...signedPart } = candidate;
     const checked = checkReceivedEvent(version, signedPart, keys);
@@ -153,20 +176,8 @@ export class IncomingPdus {
    * out. Returns the ids now known.
    */
   async storeOutliers(roomId: string, version: RoomVersion, raws: readonly unknown[]): Promise<Set<string>> {
-    const candidates = raws.filter((r) => checkPduFormat(version, r).ok) as StoredPdu[];
-    if (candidates.length === 0) return new Set();
-    const servers = new Set<string>();
-    let minTs = Infinity;
-    for (const c of candidates) {
-      for (const s of requiredSignatureServers(version, c)) servers.add(s);
-      minTs = Math.min(minTs, c.origin_server_ts);
-    }
-    const keys = await this.deps.keys.keysFor([...servers], minTs);
-    const verified: StoredPdu[] = [];
-    for (const c of candidates) {
-      const v = this.verifyWithKeys(version, c, keys);
-      if (v.ok && (v.pdu.room_id === roomId || (v.pdu.type === 'm.room.create' && version.roomIdFromCreateEvent))) verified.push(v.pdu);
-    }
+    const { pdus: verified, keys } = await this.verifyRoomEvents(version, roomId, raws);
+    if (verified.length === 0) return new Set();
     const known = new Set<string>();
     const batch = new Map<string, AsideEvent>();
     const wanted = verified.flatMap((p) => [p.event_id, ...referencedEventIds(p.auth_events)]);
@@ -503,6 +514,13 @@ export function redactionAllowed(version: RoomVersion, redaction: StoredPdu, tar
   if (userIdServerName(target.sender) === userIdServerName(redaction.sender)) return true;
   const pl = readPowerLevels(version, state.get(stateMapKey('m.room.create', '')), state.get(stateMapKey('m.room.power_levels', '')));
   return userPowerLevel(pl, redaction.sender) >= pl.levels.redact;
+}
+
+/** Whether a verified event belongs to the room: by room_id, or for a v12 create event (which
+ * has none) by its id, which the room id is derived from. */
+function isOfRoom(version: RoomVersion, roomId: string, pdu: StoredPdu): boolean {
+  if (version.roomIdFromCreateEvent && pdu.type === 'm.room.create') return `!${pdu.event_id.slice(1)}` === roomId;
+  return pdu.room_id === roomId;
 }
 
 /** The form auth and state resolution see: redacted once redacted. */
