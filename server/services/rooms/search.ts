@@ -202,9 +202,13 @@ export function parseBatchToken(s: string): BatchToken {
 const FLUSH_DELAY_MS = 100;
 const FLUSH_AT_ENTRIES = 500;
 
+type IndexOp = { add: SearchEntry } | { remove: string };
+/** Index work as queued: an add learns its room and position when its batch is written. */
+type PendingOp = { add: Omit<SearchEntry, 'roomId' | 'position'> } | { remove: string };
+
 export class SearchService {
   /** Index work waiting for the next flush, in event order (adds and removals interleaved). */
-  private pending: ({ add: SearchEntry } | { remove: string })[] = [];
+  private pending: PendingOp[] = [];
   /** The next flush, once scheduled; `startFlush` runs it before its timer. */
   private flushing: Promise<void> | null = null;
   private startFlush: (() => void) | null = null;
@@ -284,10 +288,11 @@ export class SearchService {
     return run;
   }
 
-  private async write(ops: ({ add: SearchEntry } | { remove: string })[]): Promise<void> {
+  private async write(pending: readonly PendingOp[]): Promise<void> {
     // Consecutive adds go in one write; a removal keeps its place between them.
     let adds: SearchEntry[] = [];
     try {
+      const ops = this.resolve(pending);
       for (const op of ops) {
         if ('add' in op) {
           adds.push(op.add);
@@ -299,11 +304,11 @@ export class SearchService {
       }
       await this.deps.index.index(adds);
     } catch (err) {
-      this.deps.log?.('error', 'search indexing failed', { events: ops.length, error: (err as Error).message });
+      this.deps.log?.('error', 'search indexing failed', { events: pending.length, error: (err as Error).message });
     }
   }
 
-  private indexOp({ pdu }: Pick<BusEvents['eventPersisted'], 'pdu'>): { add: SearchEntry } | { remove: string } | undefined {
+  private indexOp({ pdu }: Pick<BusEvents['eventPersisted'], 'pdu'>): PendingOp | undefined {
     if (pdu.type === 'm.room.redaction') {
       const target = typeof pdu.redacts === 'string' ? pdu.redacts : pdu.content.redacts;
       if (typeof target !== 'string') return undefined;
@@ -313,21 +318,22 @@ export class SearchService {
     }
     const text = searchableText(pdu);
     if (!text) return undefined;
-    const rec = this.deps.rooms.getEvent(pdu.event_id);
-    if (!rec || rec.redactedBy !== null) return undefined;
-    return {
-      add: {
-        eventId: pdu.event_id,
-        roomId: rec.roomId,
-        key: text.key,
-        type: pdu.type,
-        sender: pdu.sender,
-        position: rec.position,
-        originServerTs: pdu.origin_server_ts,
-        value: text.value,
-      },
-    };
+    // Room and position are read with the rest of the batch when it is written (resolve).
+    return { add: { eventId: pdu.event_id, key: text.key, type: pdu.type, sender: pdu.sender, originServerTs: pdu.origin_server_ts, value: text.value } };
   }
+
+  /** Room and stream position of each event to add, read in one query for the batch; events
+   * redacted by then are left out. */
+  private resolve(ops: readonly PendingOp[]): IndexOp[] {
+    const ids = ops.flatMap((op) => ('add' in op ? [op.add.eventId] : []));
+    const recs = ids.length > 0 ? this.deps.rooms.getEvents(ids) : new Map<string, EventRecord>();
+    return ops.flatMap((op): IndexOp[] => {
+      if (!('add' in op)) return [op];
+      const rec = recs.get(op.add.eventId);
+      return rec && rec.redactedBy === null ? [{ add: { ...op.add, roomId: rec.roomId, position: rec.position } }] : [];
+    });
+  }
+
 
   /** POST /search, category room_events. `nextBatch` is the query parameter, if any. */
   search(viewer: Viewer, criteria: RoomEventsCriteria, nextBatch?: string): RoomEventsResults {
