@@ -79,9 +79,12 @@ function writeRules(w: SqlWriter, userId: string, rules: UserPushRules): void {
  */
 export function insertPushActions(w: SqlWriter, rows: readonly NewPushAction[], position: number): void {
   const outcomes = new Map<string, { row: NewPushAction; actions: string; users: string[] }>();
+  // Users matched by the same rule share its actions array: encoded once (this runs per member).
+  const encoded = new Map<readonly unknown[], string>();
   for (const a of rows) {
-    const actions = JSON.stringify(a.actions);
-    const key = JSON.stringify([a.roomId, a.eventId, a.threadId, a.notify, a.highlight, actions, a.ts]);
+    let actions = encoded.get(a.actions);
+    if (actions === undefined) encoded.set(a.actions, (actions = JSON.stringify(a.actions)));
+    const key = `${a.roomId}\0${a.eventId}\0${a.threadId}\0${a.notify}\0${a.highlight}\0${a.ts}\0${actions}`;
     const outcome = outcomes.get(key);
     if (outcome) outcome.users.push(a.userId);
     else outcomes.set(key, { row: a, actions, users: [a.userId] });
