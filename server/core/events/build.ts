@@ -8,15 +8,17 @@
  */
 import type { RoomVersion } from '../room-versions.ts';
 import type { JsonObject, Pdu, Signatures, StoredPdu } from './types.ts';
-import type { Ed25519SigningKey } from '../crypto/ed25519.ts';
 import {
   computeSignature,
   verifyJsonSignatures,
   type KeyLookup,
   type SignatureVerdict,
 } from '../crypto/signing.ts';
-import { contentHashBase64, checkContentHash, wireForm } from './hashes.ts';
-import { computeEventId, eventIdOf, makeV1EventId } from './event-id.ts';
+import { contentHashBase64, checkContentHash, referenceBytes, wireForm } from './hashes.ts';
+import { eventIdFromReferenceHash, makeV1EventId } from './event-id.ts';
+import { ed25519Sign, type Ed25519SigningKey } from '../crypto/ed25519.ts';
+import { encodeBase64 } from '../json/base64.ts';
+import { sha256 } from '../crypto/sha256.ts';
 import { redactEvent, redactedView } from './redaction.ts';
 import { eventIdServerName, userIdServerName } from '../ids.ts';
 
@@ -84,8 +86,12 @@ export function buildEvent(version: RoomVersion, proto: ProtoEvent, options: Bui
   }
 
   pdu.hashes = { sha256: contentHashBase64(version, pdu) };
-  const signed = signEvent(version, pdu, options.serverName, options.signingKey);
-  const eventId = eventIdOf(version, signed) ?? computeEventId(version, signed);
+  // A new event has no age_ts, so what its signature covers and what its id hashes are the same
+  // bytes (redacted, without signatures and unsigned): encoded once, for both.
+  const bytes = referenceBytes(version, pdu);
+  const signature = encodeBase64(ed25519Sign(options.signingKey, bytes));
+  const signed: Pdu = { ...pdu, signatures: { [options.serverName]: { [options.signingKey.keyId]: signature } } };
+  const eventId = pdu.event_id ?? eventIdFromReferenceHash(version, sha256(bytes));
   const result: StoredPdu = { ...signed, event_id: eventId };
   if (proto.unsigned !== undefined) result.unsigned = proto.unsigned;
   return result;

@@ -12,11 +12,17 @@ type IdVersion = Pick<RoomVersion, 'eventIdFormat' | 'redactionRules' | 'strictC
 /** `$` + the reference hash: standard Base64 in format v3, URL-safe Base64 from v4. Only for
  * hash-based formats; v1–2 ids are chosen by the origin server. */
 export function computeEventId(version: IdVersion, event: object): string {
+  if (version.eventIdFormat === 'v1') throw new Error('room versions 1–2 carry their event id; use eventIdOf');
+  return eventIdFromReferenceHash(version, computeReferenceHash(version, event));
+}
+
+/** The v3+ event id naming an event with this reference hash. */
+export function eventIdFromReferenceHash(version: IdVersion, hash: Uint8Array): string {
   switch (version.eventIdFormat) {
     case 'v3':
-      return `$${encodeBase64(computeReferenceHash(version, event))}`;
+      return `$${encodeBase64(hash)}`;
     case 'v4':
-      return `$${encodeBase64Url(computeReferenceHash(version, event))}`;
+      return `$${encodeBase64Url(hash)}`;
     case 'v1':
       throw new Error('room versions 1–2 carry their event id; use eventIdOf');
   }

@@ -45,11 +45,17 @@ export function checkContentHash(version: HashVersion, event: object): boolean {
 /** Reference hash: 1. redact, 2. drop `signatures` and `unsigned` (and `age_ts`, which old events
  * carried at the top level; redaction drops it anyway), 3. canonical JSON, 4. SHA-256. */
 export function computeReferenceHash(version: HashVersion, event: object): Buffer {
+  return sha256(referenceBytes(version, event));
+}
+
+/** Steps 1–3 of the reference hash. For an event without a top-level `age_ts` these are also the
+ * bytes its signatures cover (redacted, without `signatures` and `unsigned`). */
+export function referenceBytes(version: HashVersion, event: object): Buffer {
   const redacted = redactedView(version, wireForm(version, event));
   delete redacted.signatures;
   delete redacted.unsigned;
   delete redacted.age_ts;
-  return sha256(canonicalJsonBytes(redacted, { strict: version.strictCanonicalJson }));
+  return canonicalJsonBytes(redacted, { strict: version.strictCanonicalJson });
 }
 
 /** Reference hash as unpadded standard Base64 (the form v1–2 prev/auth tuples carry). */
