@@ -8,7 +8,7 @@
 import type { WiringContext, WiringPart } from './wiring.ts';
 import { federationTransport, fedPath } from './wiring-federation.ts';
 import { federationSending } from './wiring-federation-sender.ts';
-import { userIdServerName } from './core/ids.ts';
+import { hasUserOn, userIdServerName } from './core/ids.ts';
 import { forbidden } from './errors.ts';
 import type { ToDeviceMessage } from './storage/e2ee.ts';
 import { IncomingPdus } from './services/federation/receiver/incoming-pdu.ts';
@@ -70,7 +70,7 @@ function eduSinks(ctx: WiringContext): EduSinks {
       const pos = await e2eeStore.sendToDevice({ sender: m.sender, senderDeviceId: '', txnId: m.messageId, eventType: m.type, local, remote: [] });
       if (pos !== null) notifier.notify(pos, new Set(local.map((l) => l.userId)));
     },
-    sharesRoomWithLocalUser: (userId) => [...sharing(userId)].some((u) => userIdServerName(u) === serverName),
+    sharesRoomWithLocalUser: (userId) => hasUserOn(serverName, sharing(userId)),
   };
 }
 

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { getRoomVersion } from './room-versions.ts';
 import {
   eventIdServerName,
+  hasUserOn,
   isCompliantUserId,
   isIpv6,
   isStrictUserId,
@@ -145,4 +146,13 @@ test('opaque and namespaced identifiers', () => {
   assert.ok(!isValidNamespacedId('M.room'));
   assert.ok(!isValidNamespacedId('1abc'));
   assert.ok(!isValidNamespacedId('x'.repeat(256)));
+});
+
+test('hasUserOn: whether a server has one of the users (exact server name, port included)', () => {
+  const joined = new Set(['@alice:example.org', '@bob:matrix.org:8448']);
+  assert.equal(hasUserOn('example.org', joined), true);
+  assert.equal(hasUserOn('matrix.org:8448', joined), true);
+  assert.equal(hasUserOn('matrix.org', joined), false);
+  assert.equal(hasUserOn('example.org', []), false);
+  assert.equal(hasUserOn('example.org', ['not-a-user-id']), false);
 });

@@ -159,6 +159,13 @@ export function userIdServerName(s: string): string | undefined {
   return parseUserId(s)?.serverName;
 }
 
+/** Whether one of `users` (say, a room's joined members) belongs to `server`: whether that
+ * server is in the room (ours: we are resident; another: it may see the room's events). */
+export function hasUserOn(server: string, users: Iterable<string>): boolean {
+  for (const u of users) if (userIdServerName(u) === server) return true;
+  return false;
+}
+
 export function userIdLocalpart(s: string): string | undefined {
   return parseUserId(s)?.localpart;
 }

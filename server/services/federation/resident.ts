@@ -33,7 +33,7 @@ import { stateMapKey, type JsonObject, type StoredPdu } from '../../core/events/
 import { selectAuthEventIds } from '../../core/auth/auth-events.ts';
 import { checkEventAuth } from '../../core/auth/rules.ts';
 import { isJsonObject, readPowerLevels, userPowerLevel } from '../../core/auth/power-levels.ts';
-import { userIdServerName } from '../../core/ids.ts';
+import { hasUserOn, userIdServerName } from '../../core/ids.ts';
 import { MatrixError, forbidden, notFound } from '../../errors.ts';
 import type { RoomsStore } from '../../storage/rooms.ts';
 import type { Notifier } from '../sync/notifier.ts';
@@ -43,7 +43,7 @@ import type { StrippedStateEvent } from '../rooms/reader.ts';
 import type { IncomingPdus } from './receiver/incoming-pdu.ts';
 import { federationWire, type FederationHistory } from './receiver/history.ts';
 import { roomAllowsServer } from './receiver/server-acl.ts';
-import { hasUserOn, remoteServersOf } from './room-servers.ts';
+import { remoteServersOf } from './room-servers.ts';
 
 export type ResidentMembership = 'join' | 'leave' | 'knock';
 

@@ -14,13 +14,6 @@ export function remoteServersOf(ourServer: string, users: Iterable<string>): Set
   return servers;
 }
 
-/** Whether one of `users` (say, a room's joined members) belongs to `server`: whether that
- * server is in the room (ours: we are resident; another: it may see the room's events). */
-export function hasUserOn(server: string, users: Iterable<string>): boolean {
-  for (const u of users) if (userIdServerName(u) === server) return true;
-  return false;
-}
-
 /** Servers of the room's joined members, ours first, then by member count (likeliest to be up). */
 export function residentServers(ourServer: string, joined: Iterable<string>): string[] {
   const counts = new Map<string, number>();

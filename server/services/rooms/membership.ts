@@ -9,7 +9,7 @@
  */
 import type { JsonObject } from '../../core/events/types.ts';
 import { stateMapKey } from '../../core/events/types.ts';
-import { isValidRoomAlias, isValidRoomId, isValidUserId, parseRoomAlias, userIdServerName } from '../../core/ids.ts';
+import { hasUserOn, isValidRoomAlias, isValidRoomId, isValidUserId, parseRoomAlias, userIdServerName } from '../../core/ids.ts';
 import { readPowerLevels, userPowerLevel } from '../../core/auth/power-levels.ts';
 import { MatrixError, forbidden, notFound } from '../../errors.ts';
 import type { Bus } from '../bus.ts';
@@ -61,7 +61,7 @@ export class MembershipService {
     }
     const entry = this.sender.cache.get(roomIdOrAlias);
     if (!entry) return isValidRoomId(roomIdOrAlias);
-    return ![...entry.joined].some((u) => userIdServerName(u) === this.deps.serverName) && entry.joined.size > 0;
+    return !hasUserOn(this.deps.serverName, entry.joined) && entry.joined.size > 0;
   }
 
   /** Room id for `/join/{roomIdOrAlias}` and knock: local aliases only for now. */

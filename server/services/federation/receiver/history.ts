@@ -12,11 +12,10 @@ import { wireForm } from '../../../core/events/hashes.ts';
 import { createEventIdFromRoomId } from '../../../core/events/event-id.ts';
 import { redactEvent } from '../../../core/events/redaction.ts';
 import { parseStateMapKey, referencedEventIds, stateMapKey } from '../../../core/events/types.ts';
-import { userIdServerName } from '../../../core/ids.ts';
+import { hasUserOn, userIdServerName } from '../../../core/ids.ts';
 import { forbidden, notFound } from '../../../errors.ts';
 import type { DagEventRecord, RoomsStore } from '../../../storage/rooms.ts';
 import type { EventSender } from '../../rooms/send-event.ts';
-import { hasUserOn } from '../room-servers.ts';
 
 /** Events one /backfill round carries at most (what we serve, and what we ask for). */
 export const MAX_BACKFILL = 100;
