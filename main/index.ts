@@ -17,7 +17,7 @@ import type { DesktopServerStatus } from './ipc-contract.ts';
 import { ServerLifecycle, type ShellStatus } from './lifecycle.ts';
 import { applyNotifyProblems } from './problem-notifications.ts';
 import { restoreFromBackup } from './restore.ts';
-import { loadPreferences, savePreferences, serverOverrides, updatePreferences } from './settings.ts';
+import { loadPreferences, serverOverrides, updatePreferences } from './settings.ts';
 import { trayModel } from './tray-model.ts';
 import { tuneRuntimeForServer } from '../server/index.ts';
 
@@ -76,8 +76,7 @@ async function main(): Promise<void> {
     }
     win = createMainWindow({ bounds: prefs.window, adminBaseUrl: () => adminUrl(), show: true });
     win.on('close', (event) => {
-      prefs = { ...prefs, window: win!.getBounds() };
-      savePreferences(userData, prefs);
+      prefs = updatePreferences(userData, prefs, { window: win!.getBounds() });
       if (!quitting && prefs.closeToTray) {
         event.preventDefault();
         win!.hide();

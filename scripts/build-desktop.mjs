@@ -9,8 +9,8 @@
 import { build } from 'esbuild';
 import { join } from 'node:path';
 
-export const DESKTOP_MAIN = join('dist', 'desktop', 'main.mjs');
-export const DESKTOP_PRELOAD = join('dist', 'desktop', 'preload.cjs');
+const DESKTOP_MAIN = join('dist', 'desktop', 'main.mjs');
+const DESKTOP_PRELOAD = join('dist', 'desktop', 'preload.cjs');
 
 export async function buildDesktop(outDir = join('dist', 'desktop')) {
   const common = { bundle: true, platform: 'node', target: 'node22', logLevel: 'warning', external: ['electron'] };

@@ -36,7 +36,7 @@ export const adminApiPart: WiringPart = async (ctx) => {
     serverName,
     deviceCount: (u) => users.store.listDevices(u).length,
     log: (m, f) => log.warn(m, f),
-    onRoomPurged: (roomId) => ctx.pushCounts.invalidateRoom(roomId),
+    bus: ctx.bus,
   });
   await roomsAdmin.init();
   rooms.membership.isRoomBlocked = (roomId) => roomsAdmin.isRoomClosed(roomId);

@@ -49,7 +49,7 @@ export const storageCarePart: WiringPart = async (ctx) => {
     measure,
     compact: () => db.compact(),
     purgeRemoteMedia: (beforeTs) => media.repository.purgeRemoteMedia(beforeTs),
-    onHistoryPurged: (roomId) => ctx.pushCounts.invalidateRoom(roomId),
+    bus: ctx.bus,
     serverName,
     now,
     log: logTo,

@@ -257,6 +257,7 @@ async function buildCore(input: WiringInput) {
   });
   rooms.sender.setPushEvaluator(pushCounts);
   bus.on('userDeactivated', ({ userId }) => void pushers.onUserDeactivated(userId));
+  bus.on('roomHistoryPurged', ({ roomId }) => pushCounts.invalidateRoom(roomId));
 
   const sync = createSync({
     rooms: reader,

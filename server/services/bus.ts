@@ -12,6 +12,8 @@ export interface BusEvents {
   deviceListChanged: { userId: string; streamPosition: number };
   /** A local user's account was deactivated. */
   userDeactivated: { userId: string };
+  /** Some or all of a room's history was purged: caches over the deleted rows forget them. */
+  roomHistoryPurged: { roomId: string };
   /** A local user set their typing state in a room (also a refresh; not remote users' typing). */
   typingSet: { roomId: string; userId: string; typing: boolean };
   /** A local user's public `m.read` receipt was stored, or resent unchanged (not remote users'). */

@@ -139,5 +139,6 @@ export function testRooms(
     getProfile: opts.getProfile ?? (() => ({})),
   };
   const sender = new EventSender(deps);
-  return { store, deps, sender, creator: new RoomCreator(deps, sender), membership: new MembershipService(deps, sender) };
+  const membership = new MembershipService(deps, sender);
+  return { store, deps, sender, creator: new RoomCreator(deps, sender, membership), membership };
 }

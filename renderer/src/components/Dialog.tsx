@@ -4,7 +4,7 @@
  * cannot be undone.
  */
 import { useEffect, useId, useRef, type FormEvent, type ReactNode } from 'react';
-import { Button, Notice } from './ui.tsx';
+import { ActionFeedback, Button } from './ui.tsx';
 
 export function Dialog(props: { title: string; onClose: () => void; children: ReactNode; wide?: boolean; description?: ReactNode }) {
   const ref = useRef<HTMLDialogElement>(null);
@@ -64,11 +64,7 @@ export function ConfirmDialog(props: {
     <Dialog title={props.title} onClose={props.onClose}>
       <form onSubmit={submit}>
         <div className="dialog-text">{props.children}</div>
-        {props.error && (
-          <Notice tone="error" live>
-            {props.error}
-          </Notice>
-        )}
+        <ActionFeedback error={props.error} />
         <div className="dialog-actions">
           <Button kind="secondary" onClick={props.onClose}>
             Cancel

@@ -278,10 +278,10 @@ export interface RestoreResult {
 /**
  * Restores `file` into `dataDir`, which must be empty or absent. Verifies the whole backup first,
  * fills a staging folder beside the target and renames it into place, so a failure leaves
- * nothing half-restored.
+ * nothing half-restored. `verified`: the caller has just run verifyBackup on the file (the
+ * desktop shell does, before it stops the server), so the first pass is not repeated; extraction
+ * still hashes every entry.
  */
-/** `verified`: the caller has just run verifyBackup on the file (the desktop shell does, before it
- * stops the server), so the first pass is not repeated; extraction still hashes every entry. */
 export async function restoreBackup(file: string, dataDir: string, engine: RestoreEngine, opts: { verified?: boolean } = {}): Promise<RestoreResult> {
   const target = resolve(dataDir);
   if (existsSync(target) && readdirSync(target).length > 0) {

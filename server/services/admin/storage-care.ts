@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { MatrixError, notFound } from '../../errors.ts';
 import type { CompactResult } from '../../storage/storage.ts';
 import type { HistoryCutoff, StorageCareStore, StorageSample } from '../../storage/storage-care.ts';
+import type { Bus } from '../bus.ts';
 import type { StatsHistory } from './stats-history.ts';
 export type { HistoryCutoff } from '../../storage/storage-care.ts';
 import type { DiskUsage } from './stats.ts';
@@ -75,9 +76,8 @@ export interface StorageCareDeps {
   compact(): Promise<CompactResult>;
   /** The media repository's cache purge (media/store.ts purgeRemoteMedia): how many went. */
   purgeRemoteMedia(beforeTs: number): Promise<number>;
-  /** Told once a room's history is purged, so caches over the deleted rows (unread counts,
-   * services/push/counts.ts invalidateRoom) forget them. */
-  onHistoryPurged?(roomId: string): void;
+  /** Gets `roomHistoryPurged` once a purge is done. */
+  bus: Pick<Bus, 'publish'>;
   serverName: string;
   now: () => number;
   log: (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
@@ -133,7 +133,7 @@ export class StorageCare {
         if (outcome.reason === 'unknown-event') throw notFound('Event not found');
         throw new MatrixError(400, 'M_UNKNOWN', 'Event is for wrong room.');
       }
-      this.deps.onHistoryPurged?.(roomId);
+      this.deps.bus.publish('roomHistoryPurged', { roomId });
       this.deps.log('info', 'purged room history', { roomId, purgedEvents: outcome.purgedEvents });
       const report: PurgeHistoryReport = { purgedEvents: outcome.purgedEvents };
       if (opts.compact) report.compaction = await this.compact();

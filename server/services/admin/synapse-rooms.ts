@@ -14,6 +14,7 @@ import type { AdminStore, RoomDeletion, ShutdownRoomResult } from '../../storage
 import type { RoomsStore } from '../../storage/rooms.ts';
 import type { RoomsServices } from '../rooms/rooms.ts';
 import type { RoomEntry } from '../rooms/room-cache.ts';
+import type { Bus } from '../bus.ts';
 import type { ClientEvent } from '../rooms/reader.ts';
 
 export interface SynapseRoomsDeps {
@@ -25,9 +26,8 @@ export interface SynapseRoomsDeps {
   deviceCount: (userId: string) => number;
   now?: () => number;
   log?: (message: string, fields: Record<string, unknown>) => void;
-  /** Told once a room is purged, so caches over its deleted rows (unread counts,
-   * services/push/counts.ts invalidateRoom) forget them. */
-  onRoomPurged?(roomId: string): void;
+  /** Gets `roomHistoryPurged` once a room is purged. */
+  bus: Pick<Bus, 'publish'>;
 }
 
 /** A room as the list and details APIs describe it (Synapse field names). */
@@ -313,7 +313,7 @@ export class SynapseRoomsAdmin {
         const stillJoined = [...(rooms.sender.cache.get(roomId)?.joined ?? [])].filter((u) => this.isLocal(u));
         if (stillJoined.length > 0 && !req.forcePurge) throw new Error(`Local users are still joined to the room: ${stillJoined.join(', ')}`);
         await admin.purgeRoom(roomId, this.now());
-        this.d.onRoomPurged?.(roomId);
+        this.d.bus.publish('roomHistoryPurged', { roomId });
       }
       task.status = 'complete';
     } catch (e) {

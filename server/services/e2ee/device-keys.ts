@@ -19,7 +19,7 @@
  */
 import { MatrixError, invalidParam } from '../../errors.ts';
 import { verifyJsonSignatures } from '../../core/crypto/signing.ts';
-import { userIdServerName } from '../../core/ids.ts';
+import { hasUserOn, userIdServerName } from '../../core/ids.ts';
 import {
   OneTimeKeyConflictError,
   type ClaimRequest,
@@ -317,8 +317,7 @@ export class DeviceKeysService implements DeviceListSource {
   }
 
   private sharesRoomWithLocalUser(userId: string): boolean {
-    for (const u of this.deps.rooms.usersSharingRoomsWith(userId)) if (userIdServerName(u) === this.deps.serverName) return true;
-    return false;
+    return hasUserOn(this.deps.serverName, this.deps.rooms.usersSharingRoomsWith(userId));
   }
 
   /** Local users only (remote ones are listed under `failures`); other servers see this too. */

@@ -28,7 +28,7 @@ import { referencedEventIds, stateMapKey, type StoredPdu } from '../../core/even
 import type { RoomVersion } from '../../core/room-versions.ts';
 import type { AppliedRedaction, AsideEvent, BackfilledEvent, RoomsStore } from '../../storage/rooms.ts';
 import { relationOf, type EventSender } from '../rooms/send-event.ts';
-import { redactionAllowed, redactionTarget, type IncomingPdus, type VerifiedPdu } from './receiver/incoming-pdu.ts';
+import { redactionAllowed, redactionAuthState, redactionTarget, type IncomingPdus, type VerifiedPdu } from './receiver/incoming-pdu.ts';
 import { topologicalOrder } from './receiver/missing-events.ts';
 import { MAX_BACKFILL } from './receiver/history.ts';
 import { isJsonObject } from '../../core/auth/power-levels.ts';
@@ -229,12 +229,7 @@ export class FederationBackfill {
     for (const { redaction, stateBefore, target } of pairs) {
       const targetPdu = batch.get(target)?.pdu ?? store.getEvent(target)?.pdu;
       if (!targetPdu || targetPdu.room_id !== roomId || redaction.room_id !== roomId) continue;
-      const state = new Map<string, StoredPdu>();
-      for (const key of [stateMapKey('m.room.create', ''), stateMapKey('m.room.power_levels', '')]) {
-        const id = stateBefore.get(key);
-        const pdu = id === undefined ? undefined : (batch.get(id)?.pdu ?? store.getDagEvent(id)?.pdu);
-        if (pdu) state.set(key, pdu);
-      }
+      const state = redactionAuthState(stateBefore, (id) => batch.get(id)?.pdu ?? store.getDagEvent(id)?.pdu);
       if (redactionAllowed(version, redaction, targetPdu, state)) out.push({ redactionId: redaction.event_id, target, targetPdu });
     }
     return out;

@@ -44,8 +44,8 @@ export class RoomCreator {
   constructor(
     private readonly deps: RoomsDeps,
     private readonly sender: EventSender,
-    /** Invites users of other servers (absent in tests without federation: invited locally). */
-    private readonly membership?: Pick<MembershipService, 'invite'>,
+    /** Invites users of other servers. */
+    private readonly membership: Pick<MembershipService, 'invite'>,
   ) {}
 
   async createRoom(userId: string, req: CreateRoomRequest): Promise<{ roomId: string }> {
@@ -84,7 +84,7 @@ export class RoomCreator {
     // A v12 room id is known only once the create event is built; nobody else can name it before.
     const lockKey = legacyRoomId ?? `create:${++createSeq}`;
 
-    const remoteInvitees = this.membership ? invites.filter((u) => u !== userId && userIdServerName(u) !== deps.serverName) : [];
+    const remoteInvitees = invites.filter((u) => u !== userId && userIdServerName(u) !== deps.serverName);
     const created = await this.sender.lock.run(lockKey, async () => {
       const create = this.sender.createRoomLocked(version, userId, createContent, legacyRoomId);
       const roomId = create.roomId;
@@ -133,7 +133,7 @@ export class RoomCreator {
       return { roomId };
     });
     // After the lock: the federation invite takes the room's lock itself.
-    for (const invitee of remoteInvitees) await this.membership!.invite(userId, created.roomId, invitee, undefined, req.is_direct === true);
+    for (const invitee of remoteInvitees) await this.membership.invite(userId, created.roomId, invitee, undefined, req.is_direct === true);
     return created;
   }
 

@@ -78,7 +78,8 @@ export async function fetchRemoteHierarchy(
   roomId: string,
   via: readonly string[],
   suggestedOnly: boolean,
-  deadline = Number.POSITIVE_INFINITY,
+  /** Date.now() by which every server must have answered (the client request's budget). */
+  deadline: number,
 ): Promise<RemoteHierarchy | undefined> {
   const servers = [...new Set(via)].filter((s) => s !== source.serverName).slice(0, MAX_SERVERS_PER_ROOM);
   for (const server of servers) {

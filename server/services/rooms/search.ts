@@ -334,7 +334,6 @@ export class SearchService {
     });
   }
 
-
   /** POST /search, category room_events. `nextBatch` is the query parameter, if any. */
   search(viewer: Viewer, criteria: RoomEventsCriteria, nextBatch?: string): RoomEventsResults {
     const { rooms } = this.deps;

@@ -4,7 +4,7 @@
  */
 import type { Database, SqlParam, SqlRow, SqlWriter } from '../storage.ts';
 import type { AdminListUsersOptions, AdminStore, AdminUserRow, RoomDeletion, RoomDeletionStatus, UserOrder } from '../admin.ts';
-import { escapeLike, num, str } from './row.ts';
+import { likeContaining, num, str } from './row.ts';
 
 const USER_SELECT = `SELECT u.user_id, u.is_admin, u.is_guest, u.deactivated, u.created_ts, u.user_type,
     p.displayname, p.avatar_url,
@@ -53,8 +53,6 @@ function toDeletion(r: SqlRow): RoomDeletion {
     createdTs: Number(r.created_ts),
   };
 }
-
-const likeContaining = (s: string): string => `%${escapeLike(s)}%`;
 
 /** Rows of a room in the tables other areas own, deleted by a purge (Synapse's _purge_room). */
 const PURGE_BY_ROOM = [

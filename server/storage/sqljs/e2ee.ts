@@ -295,7 +295,7 @@ export class SqlJsE2eeStore implements E2eeStore {
 
   dropRemoteDeviceLists(userIds: readonly string[]): Promise<void> {
     return this.db.write((w) => {
-      for (const u of userIds) w.run('DELETE FROM e2ee_remote_device_lists WHERE user_id = ?', [u]);
+      w.run('DELETE FROM e2ee_remote_device_lists WHERE user_id IN (SELECT value FROM json_each(?))', [JSON.stringify(userIds)]);
     });
   }
 

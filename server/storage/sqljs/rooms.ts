@@ -555,7 +555,9 @@ export class SqlJsRoomsStore implements RoomsStore {
     this.db.read((r) =>
       inChunks(r, ids, (m) => `SELECT redaction_id, redacts FROM redactions WHERE redacts IN (${m}) ORDER BY redaction_id`, (row) => {
         const target = String(row.redacts);
-        out.set(target, [...(out.get(target) ?? []), String(row.redaction_id)]);
+        const list = out.get(target);
+        if (list) list.push(String(row.redaction_id));
+        else out.set(target, [String(row.redaction_id)]);
       }),
     );
     return out;

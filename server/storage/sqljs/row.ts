@@ -5,4 +5,7 @@ export const str = (v: SqlRow[string] | undefined): string | null => (v === null
 export const num = (v: SqlRow[string] | undefined): number | null => (v === null || v === undefined ? null : Number(v));
 
 /** `s` as literal text in a LIKE pattern with `ESCAPE '\\'`. */
-export const escapeLike = (s: string): string => s.replace(/[\\%_]/g, (c) => `\\${c}`);
+const escapeLike = (s: string): string => s.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+/** A LIKE pattern (with `ESCAPE '\\'`) matching text that contains `s`. */
+export const likeContaining = (s: string): string => `%${escapeLike(s)}%`;

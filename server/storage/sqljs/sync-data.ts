@@ -15,7 +15,7 @@ import type {
   ReceiptRow,
   SyncDataStore,
 } from '../sync-data.ts';
-import { escapeLike, str } from './row.ts';
+import { likeContaining, str } from './row.ts';
 
 const parseObject = (v: SqlRow[string] | undefined): Record<string, unknown> => JSON.parse(String(v)) as Record<string, unknown>;
 
@@ -231,7 +231,7 @@ export function createSqlJsSyncData(db: Database): SyncDataStore {
     },
 
     searchProfiles(term, max) {
-      const like = `%${escapeLike(term.toLowerCase())}%`;
+      const like = likeContaining(term.toLowerCase());
       const rows = db.read((r) =>
         r.all(
           `SELECT u.user_id AS user_id, p.displayname AS displayname, p.avatar_url AS avatar_url

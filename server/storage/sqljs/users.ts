@@ -22,7 +22,7 @@ import {
   type UserRecord,
   type UsersStore,
 } from '../users.ts';
-import { escapeLike, str, num } from './row.ts';
+import { likeContaining, str, num } from './row.ts';
 
 function toUser(r: SqlRow): UserRecord {
   return {
@@ -171,7 +171,7 @@ export function createSqlJsUsersStore(db: Database): UsersStore {
       const params: (string | number)[] = [];
       if (opts.name) {
         where.push("LOWER(user_id) LIKE ? ESCAPE '\\'");
-        params.push(`%${escapeLike(opts.name.toLowerCase())}%`);
+        params.push(likeContaining(opts.name.toLowerCase()));
       }
       if (opts.deactivated !== undefined) {
         where.push('deactivated = ?');

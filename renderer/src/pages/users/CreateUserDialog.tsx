@@ -11,7 +11,7 @@ import { Dialog } from '../../components/Dialog.tsx';
 import { localpart } from '../../components/format.ts';
 import { generatePassword } from '../../components/generate-password.ts';
 import { Checkbox } from '../../components/page.tsx';
-import { Button, Notice, TextField } from '../../components/ui.tsx';
+import { ActionFeedback, Button, Notice, TextField } from '../../components/ui.tsx';
 import { Handover, useServerAddress } from './handover.tsx';
 
 const USERNAME = /^[a-z0-9._=/+-]+$/;
@@ -101,11 +101,7 @@ export function CreateUserDialog(props: { onClose: (created: boolean) => void })
             {problem}
           </Notice>
         )}
-        {action.error && (
-          <Notice tone="error" live>
-            {action.error}
-          </Notice>
-        )}
+        <ActionFeedback error={action.error} />
         <div className="dialog-actions">
           <Button kind="secondary" onClick={() => props.onClose(false)}>
             Cancel

@@ -472,13 +472,7 @@ export class IncomingPdus {
     for (const [id, rec] of store.getEvents(ids)) {
       if (rec.roomId !== roomId) continue;
       // A redaction is no state event: the state after it is the state before it.
-      const stateBefore = store.stateGroupIds(rec.stateGroup);
-      const state = new Map<string, StoredPdu>();
-      for (const key of [stateMapKey('m.room.create', ''), stateMapKey('m.room.power_levels', '')]) {
-        const eventId = stateBefore.get(key);
-        const event = eventId === undefined ? undefined : store.getDagEvent(eventId)?.pdu;
-        if (event) state.set(key, event);
-      }
+      const state = redactionAuthState(store.stateGroupIds(rec.stateGroup), (eventId) => store.getDagEvent(eventId)?.pdu);
       if (redactionAllowed(version, rec.pdu, target, state)) return id;
     }
     return undefined;
@@ -514,6 +508,17 @@ export function redactionAllowed(version: RoomVersion, redaction: StoredPdu, tar
   if (userIdServerName(target.sender) === userIdServerName(redaction.sender)) return true;
   const pl = readPowerLevels(version, state.get(stateMapKey('m.room.create', '')), state.get(stateMapKey('m.room.power_levels', '')));
   return userPowerLevel(pl, redaction.sender) >= pl.levels.redact;
+}
+
+/** The events of a state (by id) that redactionAllowed reads: the create and power levels. */
+export function redactionAuthState(stateBefore: ReadonlyMap<string, string>, lookup: (eventId: string) => StoredPdu | undefined): Map<string, StoredPdu> {
+  const state = new Map<string, StoredPdu>();
+  for (const key of [stateMapKey('m.room.create', ''), stateMapKey('m.room.power_levels', '')]) {
+    const eventId = stateBefore.get(key);
+    const event = eventId === undefined ? undefined : lookup(eventId);
+    if (event) state.set(key, event);
+  }
+  return state;
 }
 
 /** Whether a verified event belongs to the room: by room_id, or for a v12 create event (which
