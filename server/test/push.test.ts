@@ -305,6 +305,17 @@ describe('push rules API', () => {
 });
 
 describe('unread counts and /notifications', () => {
+  test('a count bounded below an earlier, later-bounded count covers only its own range', async (t) => {
+    const w = await world(t);
+    w.members.set(ROOM, [ALICE, BOB]);
+    const first = await w.send({ content: { msgtype: 'm.text', body: 'one' } });
+    await w.send({ content: { msgtype: 'm.text', body: 'two' } });
+    assert.equal(w.counts.counts(ALICE, ROOM).notification_count, 2);
+    // Another device's sync whose window ends at the first message.
+    assert.equal(w.counts.counts(ALICE, ROOM, first).notification_count, 1);
+    assert.equal(w.counts.counts(ALICE, ROOM).notification_count, 2);
+  });
+
   test('a message notifies every joined local member but the sender; mentions highlight', async (t) => {
     const w = await world(t);
     w.members.set(ROOM, [ALICE, BOB, '@carol:test', '@remote:elsewhere']);

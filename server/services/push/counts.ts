@@ -100,6 +100,11 @@ export class PushCounts implements UnreadCountsSource {
     const key = `${userId}\u0000${roomId}`;
     const now = this.deps.now();
     let tally = this.tallies.get(key);
+    // A sync whose bound is older than the kept count (another device's, begun earlier) counts
+    // its own range, so it reports nothing it will not also show.
+    if (tally && tally.after === after && upTo < tally.upTo) {
+      return this.deps.store.unreadByThread(userId, roomId, after, upTo).map(({ threadId, notify, highlight }) => ({ threadId, notify, highlight }));
+    }
     if (!tally || tally.after !== after || now - tally.countedAt > TALLY_TTL_MS) {
       tally = { after, upTo: after, byThread: new Map(), countedAt: now };
       if (this.tallies.size >= MAX_TALLIES) this.tallies.clear();
