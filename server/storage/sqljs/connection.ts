@@ -1,26 +1,12 @@
-// The one place that talks to a sql.js database: prepared-statement cache, row shaping,
+// The one place that talks to the SQLite database (sqlite-module.ts): prepared-statement cache, row shaping,
 // transactions, and the rules that keep journal replay deterministic (statements in a write
 // transaction may not read the clock or a random source; read() may only run statements that
 // change nothing, checked on their text). Not SQLite's query_only: toggling it around each write
 // (a "flag" pragma) expires every prepared statement, so each statement was compiled again after
 // every write.
-import initSqlJs from 'sql.js';
-import { createRequire } from 'node:module';
 import type { SqlParam, SqlReader, SqlRow, SqlWriter } from '../storage.ts';
 import type { JournalParam, JournalStatement } from './journal.ts';
-
-type SqlJsStatic = initSqlJs.SqlJsStatic;
-type SqlJsDatabase = initSqlJs.Database;
-type SqlJsStatement = initSqlJs.Statement;
-
-let sqlJs: Promise<SqlJsStatic> | null = null;
-
-/** The wasm module is immutable and shared; each Database still gets its own connection. */
-export function loadSqlJs(): Promise<SqlJsStatic> {
-  const require = createRequire(import.meta.url);
-  sqlJs ??= initSqlJs({ locateFile: (file: string) => require.resolve(`sql.js/dist/${file}`) });
-  return sqlJs;
-}
+import type { MemoryDatabase, PreparedStatement } from './sqlite-module.ts';
 
 // Non-deterministic SQL: replaying it after a crash would give a different database.
 const FORBIDDEN: Array<[RegExp, string]> = [
@@ -81,11 +67,15 @@ function normalizeParams(params: SqlParam[] | undefined): JournalParam[] {
 }
 
 interface CachedStatement {
-  stmt: SqlJsStatement;
+  stmt: PreparedStatement;
   /** null when the SQL may be journaled; otherwise what makes it non-deterministic. */
   forbidden: string | null | undefined;
   pureRead: boolean;
+  /** Changes the schema, so cached result column names may be stale afterwards. */
+  ddl: boolean;
 }
+
+const DDL = /^\s*(create|drop|alter)\b/i;
 
 const STATEMENT_CACHE_SIZE = 500;
 
@@ -103,11 +93,10 @@ export class Connection {
   private readonly cache = new Map<string, CachedStatement>();
   private inTransaction = false;
 
-  constructor(private readonly db: SqlJsDatabase) {
-    // Durability is the journal's job, so SQLite's own rollback journal can live in memory. This
-    // connection is the only one, so it keeps its lock: SQLite then trusts its page cache instead
-    // of re-checking the file at the start of every read (a third of a simple read's cost).
-    db.exec('PRAGMA journal_mode = MEMORY; PRAGMA synchronous = OFF; PRAGMA locking_mode = EXCLUSIVE; PRAGMA foreign_keys = ON');
+  constructor(private readonly db: MemoryDatabase) {
+    // The database is in memory (sqlite-module.ts) and durability is the journal's job, so
+    // SQLite's rollback journal lives in memory too and nothing is ever synced.
+    db.exec('PRAGMA journal_mode = MEMORY; PRAGMA synchronous = OFF; PRAGMA foreign_keys = ON');
   }
 
   private statement(sql: string): CachedStatement {
@@ -118,26 +107,25 @@ export class Connection {
       this.cache.set(sql, entry);
       return entry;
     }
-    entry = { stmt: this.db.prepare(sql), forbidden: undefined, pureRead: isPureRead(sql) };
+    entry = { stmt: this.db.prepare(sql), forbidden: undefined, pureRead: isPureRead(sql), ddl: DDL.test(sql) };
     this.cache.set(sql, entry);
     if (this.cache.size > STATEMENT_CACHE_SIZE) {
       const [oldestSql, oldest] = this.cache.entries().next().value as [string, CachedStatement];
       this.cache.delete(oldestSql);
-      oldest.stmt.free();
+      oldest.stmt.finalize();
     }
     return entry;
   }
 
   private query(entry: CachedStatement, params: JournalParam[], limit: number): SqlRow[] {
     const { stmt } = entry;
-    // sql.js binds bigint as text; INTEGER affinity turns it back into an exact integer.
-    if (params.length > 0) stmt.bind(params as initSqlJs.BindParams);
+    if (params.length > 0) stmt.bind(params);
     try {
       const rows: SqlRow[] = [];
       let names: string[] | null = null;
       while (rows.length < limit && stmt.step()) {
-        const values = stmt.get();
-        names ??= stmt.getColumnNames();
+        const values = stmt.row();
+        names ??= stmt.columnNames();
         const row: SqlRow = {};
         for (let i = 0; i < names.length; i++) row[names[i]!] = values[i] as SqlRow[string];
         rows.push(row);
@@ -205,19 +193,20 @@ export class Connection {
       this.guard(entry, sql);
       const p = normalizeParams(params);
       const { stmt } = entry;
-      if (p.length > 0) stmt.bind(p as initSqlJs.BindParams);
+      if (p.length > 0) stmt.bind(p);
       try {
         // SQLite makes all of a statement's changes in its first step, RETURNING included.
         stmt.step();
       } finally {
         stmt.reset();
       }
+      if (entry.ddl) this.forgetColumnNames();
       statements.push([sql, p]);
       // lastInsertRowid costs a query, and few callers want it: computed when read (read it
       // before running the next statement).
       const conn = this;
       return {
-        changes: this.db.getRowsModified(),
+        changes: this.db.changes(),
         get lastInsertRowid() {
           return conn.lastInsertRowid();
         },
@@ -231,11 +220,7 @@ export class Connection {
         check();
         // SQLite's own parser splits the script; each statement is prepared only after the
         // previous one ran, so later statements may use tables created earlier.
-        for (const stmt of this.db.iterateStatements(script)) {
-          const sql = stmt.getSQL().trim();
-          stmt.free();
-          run(sql);
-        }
+        for (const sql of this.db.statementsOf(script)) run(sql.trim());
       },
     };
 
@@ -260,16 +245,23 @@ export class Connection {
   /** Re-applies journaled records; `records` must be in seq order. */
   replay(statements: JournalStatement[], seq: number): void {
     for (const [sql, params] of statements) {
-      const { stmt } = this.statement(sql);
+      const entry = this.statement(sql);
+      const { stmt } = entry;
       try {
-        if (params.length > 0) stmt.bind(params as initSqlJs.BindParams);
+        if (params.length > 0) stmt.bind(params);
         stmt.step();
       } catch (err) {
         throw new Error(`journal replay failed at seq ${seq} (${(err as Error).message}): ${sql}`, { cause: err });
       } finally {
         stmt.reset();
       }
+      if (entry.ddl) this.forgetColumnNames();
     }
+  }
+
+  /** After a schema change: `SELECT *` and the like may now return other columns. */
+  private forgetColumnNames(): void {
+    for (const { stmt } of this.cache.values()) stmt.forgetColumnNames();
   }
 
   beginReplay(): void {
@@ -285,7 +277,7 @@ export class Connection {
     const { stmt } = this.statement('SELECT last_insert_rowid() AS id');
     try {
       stmt.step();
-      return stmt.get()[0] as number;
+      return stmt.row()[0] as number;
     } finally {
       stmt.reset();
     }
@@ -320,7 +312,7 @@ export class Connection {
    */
   vacuum(): void {
     if (this.inTransaction) throw new Error('VACUUM cannot run inside a transaction');
-    this.db.run('VACUUM');
+    this.db.exec('VACUUM');
   }
 
   /** A consistent image of the database; synchronous, so it sits between two transactions. */
@@ -330,7 +322,7 @@ export class Connection {
   }
 
   close(): void {
-    for (const { stmt } of this.cache.values()) stmt.free();
+    for (const { stmt } of this.cache.values()) stmt.finalize();
     this.cache.clear();
     this.db.close();
   }

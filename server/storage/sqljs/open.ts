@@ -4,12 +4,13 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, ftruncateSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { StorageLog } from '../storage.ts';
-import { Connection, loadSqlJs } from './connection.ts';
+import { Connection } from './connection.ts';
 import { SqlJsDatabase } from './database.ts';
 import { parseJournalFileName, scanJournal } from './journal.ts';
 import { acquireDirLock } from './lock.ts';
 import { loadMigrations, runMigrations } from './migrations.ts';
 import { MIGRATIONS_DIR } from '../../paths.ts';
+import { loadSqliteModule, openMemoryDatabase } from './sqlite-module.ts';
 import { isSqliteImage, listSnapshots, removeTempSnapshots } from './snapshot.ts';
 import type { ActiveJournal } from './writer.ts';
 import { JournalWriter } from './writer.ts';
@@ -37,7 +38,7 @@ export async function openSqlJsDatabase(options: OpenSqlJsOptions): Promise<SqlJ
   const lock = await acquireDirLock(dataDir, log);
   let connection: Connection | null = null;
   try {
-    const SQL = await loadSqlJs();
+    const sqlite = await loadSqliteModule();
     for (const name of removeTempSnapshots(dataDir)) log('warn', 'removed unfinished snapshot', { file: name });
 
     const snapshots = listSnapshots(dataDir);
@@ -46,12 +47,12 @@ export async function openSqlJsDatabase(options: OpenSqlJsOptions): Promise<SqlJ
     if (newest) {
       const image = readFileSync(newest.path);
       if (!isSqliteImage(image)) throw new Error(`snapshot ${newest.path} is not an SQLite database; the data folder is damaged`);
-      connection = new Connection(new SQL.Database(image));
+      connection = new Connection(openMemoryDatabase(sqlite, image));
       snapshotSeq = newest.seq;
       // A crash after the rename can leave the previous snapshot behind; it is superseded.
       for (const old of snapshots.slice(0, -1)) rmSync(old.path, { force: true });
     } else {
-      connection = new Connection(new SQL.Database());
+      connection = new Connection(openMemoryDatabase(sqlite));
     }
 
     const { lastSeq, active } = recoverJournals(dataDir, connection, snapshotSeq, log);
