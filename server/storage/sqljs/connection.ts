@@ -75,7 +75,8 @@ interface CachedStatement {
   ddl: boolean;
 }
 
-const DDL = /^\s*(create|drop|alter)\b/i;
+// A script's statements keep the comments written before them (migrations have them).
+const DDL = /^(?:\s|--[^\n]*(?:\n|$)|\/\*[\s\S]*?\*\/)*(create|drop|alter)\b/i;
 
 const STATEMENT_CACHE_SIZE = 500;
 

@@ -11,6 +11,7 @@
 import initSqlJs from 'sql.js';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { isSqliteImage } from './snapshot.ts';
 
 type SqlJsStatic = initSqlJs.SqlJsStatic;
 type SqlJsDatabase = initSqlJs.Database;
@@ -131,6 +132,7 @@ export function openMemoryDatabase({ SQL, memory }: LoadedModule, image?: Uint8A
 
 function copyImageInto(SQL: SqlJsStatic, dest: SqlJsDatabase & { db: number }, image: Uint8Array): void {
   const api = SQL as unknown as SqliteExports;
+  if (!isSqliteImage(image)) throw new Error('cannot load the database image: it is not an SQLite database');
   const source = new SQL.Database(image) as SqlJsDatabase & { db: number };
   const main = api.stringToNewUTF8('main');
   try {
@@ -144,6 +146,13 @@ function copyImageInto(SQL: SqlJsStatic, dest: SqlJsDatabase & { db: number }, i
     const finished = api._sqlite3_backup_finish(backup);
     if (stepped !== SQLITE_DONE || finished !== SQLITE_OK) {
       throw new Error(`cannot load the database image: ${api.UTF8ToString(api._sqlite3_errmsg(dest.db))}`);
+    }
+    // The backup copies pages without reading them; parsing the schema catches a damaged first
+    // page now rather than at the first query.
+    try {
+      dest.exec('SELECT count(*) FROM sqlite_schema');
+    } catch (err) {
+      throw new Error(`cannot load the database image: ${(err as Error).message}`, { cause: err });
     }
   } finally {
     api._free(main);
@@ -192,6 +201,12 @@ class WasmHeap {
     return bytes.toString('utf8', ptr, end < 0 ? bytes.length : end);
   }
 
+  release(): void {
+    if (this.scratch) this.api._free(this.scratch);
+    this.scratch = 0;
+    this.scratchBytes = 0;
+  }
+
   /** At least `bytes` of scratch space; only called before any parameter is written into it. */
   reserve(bytes: number): number {
     if (bytes > this.scratchBytes) {
@@ -224,7 +239,7 @@ export class PreparedStatement {
     let need = 0;
     for (const p of params) {
       if (typeof p === 'string') need += p.length * 3 + 1;
-      else if (typeof p === 'bigint') need += 24;
+      else if (typeof p === 'bigint') need += p.toString().length + 1;
       else if (p instanceof Uint8Array) need += p.length + 1;
     }
     this.bound = params.length > 0;
@@ -391,6 +406,7 @@ export class MemoryDatabase {
   /** Statements prepared here must be finalized first. */
   close(): void {
     this.shell.close();
+    this.heap.release();
   }
 
   error(rc: number): Error {
