@@ -37,8 +37,13 @@ if (stale(serverBundle, 'server') || process.argv.includes('--force-server')) {
     format: 'esm',
     target: 'node20',
     packages: 'external',
-    // No source map: loading one costs ~20 MB of memory; the bundle is not minified, so stack
-    // traces still name the functions and read well.
+    // Whitespace and syntax minified, identifiers kept: V8 keeps the whole source in memory (for
+    // lazy compilation), and the minified, ASCII-only text takes about 2 MB less. Stack traces
+    // still name every function. No source map: loading one costs ~20 MB of memory.
+    minifyWhitespace: true,
+    minifySyntax: true,
+    charset: 'ascii',
+    legalComments: 'none',
     logLevel: 'warning',
   });
 }

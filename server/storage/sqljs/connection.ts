@@ -1,9 +1,9 @@
-// The one place that talks to the SQLite database (sqlite-module.ts): prepared-statement cache, row shaping,
-// transactions, and the rules that keep journal replay deterministic (statements in a write
-// transaction may not read the clock or a random source; read() may only run statements that
-// change nothing, checked on their text). Not SQLite's query_only: toggling it around each write
-// (a "flag" pragma) expires every prepared statement, so each statement was compiled again after
-// every write.
+// The one place that talks to the SQLite database (sqlite-module.ts): prepared-statement cache,
+// row shaping, transactions, and the rules that keep journal replay deterministic (statements in
+// a write transaction may not read the clock or a random source; read() may only run statements
+// that change nothing, checked on their text). Not SQLite's query_only: toggling it around each
+// write (a "flag" pragma) expires every prepared statement, so each statement was compiled again
+// after every write.
 import type { SqlParam, SqlReader, SqlRow, SqlWriter } from '../storage.ts';
 import type { JournalParam, JournalStatement } from './journal.ts';
 import type { MemoryDatabase, PreparedStatement } from './sqlite-module.ts';
