@@ -1,4 +1,4 @@
-/** The desktop shell's problem notifications, without Electron: stages, dedupe, clearing, the poller. */
+/** The desktop shell's problem notifications, without Electron: stages, dedupe, clearing, the poller and its preference. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -17,6 +17,7 @@ import {
 } from './alerts.ts';
 import { ServerLifecycle } from './lifecycle.ts';
 import { PREFERENCES_FILE, defaultPreferences, loadPreferences, savePreferences } from './settings.ts';
+import type { TlsMode } from '../server/services/admin/tls.ts';
 
 const DAY = 86_400_000;
 const GB = 1024 ** 3;
@@ -165,7 +166,7 @@ test('pages open at the GUI addresses of renderer/src/page-paths.ts', () => {
 // ---- reading -------------------------------------------------------------------------------
 
 function source(o: {
-  mode?: string;
+  mode?: TlsMode;
   notAfter?: number | null;
   temporary?: boolean;
   tlsError?: string | null;
@@ -299,31 +300,38 @@ test('poller: checks every 5 minutes with a fake clock, notifying each new stage
   assert.equal(reads, 5, 'stopped');
 });
 
-test('poller: the setting turns notifications off; turning it on shows what is wrong', async () => {
+test('poller: setEnabled (the notifyProblems preference) starts and stops it; on again shows what is still wrong', async () => {
   const time = fakeTime();
   const shown: Problem[] = [];
-  let enabled = false;
   let reads = 0;
   const poller = new AlertPoller({
     read: async () => (reads++, snap({ now: time.now(), backup: { lastError: 'no space left on device' } })),
     sink: (p) => shown.push(p),
-    enabled: () => enabled,
+    enabled: false,
     schedule: time.schedule,
   });
-  poller.start();
+  poller.setEnabled(false); // startup with the preference off
   await time.advance(2 * DEFAULT_POLL_MS);
-  assert.deepEqual(shown, []);
+  assert.equal(time.pending(), 0, 'off: nothing scheduled');
+  assert.deepEqual(await poller.checkNow(), [], 'off: a server status change notifies nothing either');
   assert.equal(reads, 0, 'nothing is read while off');
-  enabled = true;
+
+  poller.setEnabled(true);
+  await time.advance(0);
+  assert.deepEqual(stages(shown), ['backup:failed'], 'on: checked at once');
+  assert.equal(time.pending(), 1, 'on: the next check is scheduled');
   await time.advance(DEFAULT_POLL_MS);
-  assert.deepEqual(stages(shown), ['backup:failed']);
-  await time.advance(DEFAULT_POLL_MS);
-  assert.equal(shown.length, 1);
-  enabled = false;
-  await time.advance(DEFAULT_POLL_MS);
-  enabled = true;
-  await time.advance(DEFAULT_POLL_MS);
-  assert.equal(shown.length, 2, 'off then on: still failing, shown again');
+  assert.equal(reads, 2);
+  assert.equal(shown.length, 1, 'still failing: shown once');
+
+  poller.setEnabled(false);
+  assert.equal(time.pending(), 0, 'off: the timer is cancelled');
+  await time.advance(2 * DEFAULT_POLL_MS);
+  assert.equal(reads, 2);
+
+  poller.setEnabled(true);
+  await time.advance(0);
+  assert.equal(shown.length, 2, 'off then on: the backup still fails, so it shows again');
   poller.stop();
 });
 

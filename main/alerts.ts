@@ -5,9 +5,13 @@
  * status the dashboard's admin API shows, plus free space on the data folder's disk via statfs);
  * `problemsIn` turns a snapshot into problems with plain-language text and the GUI page a click
  * opens; `AlertTracker` shows each problem once until it clears or gets worse; `AlertPoller`
- * checks every few minutes. electron/notifications.ts only draws what comes out.
+ * checks every few minutes while the "Tell me about problems" preference is on.
+ * electron/notifications.ts only draws what comes out.
  */
 import { statfs } from 'node:fs/promises';
+// Type-only: the shapes the server's services report, without loading the server's code.
+import type { BackupStatus } from '../server/services/admin/backups.ts';
+import type { CertificateInfo, TlsStatus } from '../server/services/admin/tls.ts';
 import type { ShellStatus } from './lifecycle.ts';
 import { truncate } from './tray-model.ts';
 // The GUI's own address scheme and byte sizes (plain modules, no DOM): a notification opens the
@@ -235,8 +239,8 @@ export interface HealthSource {
   readonly settings: { dataDir: string };
   readonly adminTools:
     | {
-        tls: { status(): { mode: string; certificate: { notAfter: number } | null; temporary: boolean; lastError: string | null } };
-        backups: { status(): { dir: string | null; intervalHours: number | null; lastError: string | null } };
+        tls: { status(): Pick<TlsStatus, 'mode' | 'temporary' | 'lastError'> & { certificate: Pick<CertificateInfo, 'notAfter'> | null } };
+        backups: { status(): Pick<BackupStatus, 'dir' | 'intervalHours' | 'lastError'> };
       }
     | undefined;
 }
@@ -284,8 +288,8 @@ export interface AlertPollerOptions {
   read(): Promise<HealthSnapshot>;
   /** Shows one notification. */
   sink(p: Problem): void;
-  /** The "problem notifications" preference; read at each check. Default on. */
-  enabled?: () => boolean;
+  /** The "problem notifications" preference at construction; `setEnabled` changes it. Default on. */
+  enabled?: boolean;
   /** Default 5 minutes. */
   intervalMs?: number;
   /** Runs fn after ms; returns a cancel function. Default setTimeout, unref'd. */
@@ -308,9 +312,27 @@ export class AlertPoller {
   private cancel: (() => void) | undefined;
   private running: Promise<Problem[]> | undefined;
   private started = false;
+  private enabled: boolean;
 
   constructor(private readonly o: AlertPollerOptions) {
     this.tracker = new AlertTracker(o.disk);
+    this.enabled = o.enabled ?? true;
+  }
+
+  /**
+   * The preference turned on or off (the window's "This computer" card, and at startup). On checks
+   * at once, so what is wrong right now shows without waiting for the next interval. Off stops the
+   * timer, so a family that said no is not polled for, and forgets what was shown: turning
+   * notifications on again shows what is still wrong.
+   */
+  setEnabled(enabled: boolean): void {
+    this.enabled = enabled;
+    if (enabled) {
+      this.start();
+      return;
+    }
+    this.stop();
+    this.tracker.reset();
   }
 
   start(): void {
@@ -336,7 +358,8 @@ export class AlertPoller {
   }
 
   private async check(): Promise<Problem[]> {
-    if (this.o.enabled && !this.o.enabled()) {
+    if (!this.enabled) {
+      // Also forgets what a check still in flight when notifications were turned off recorded.
       this.tracker.reset();
       return [];
     }

@@ -1,8 +1,8 @@
 /**
  * Electron entry: single instance, then app events → lifecycle.ts. Thin on purpose: decisions live
- * in the PLAIN modules (settings, tray-model, admin-session, lifecycle, alerts,
- * problem-notifications, autostart, restore), which are unit-tested without the Electron binary. Closing
- * the window keeps the server running in the tray; Quit stops it, which flushes storage.
+ * in the PLAIN modules (settings, tray-model, admin-session, lifecycle, alerts, autostart,
+ * restore), which are unit-tested without the Electron binary. Closing the window keeps the
+ * server running in the tray; Quit stops it, which flushes storage.
  */
 import { app, dialog, shell, type BrowserWindow } from 'electron';
 import { homedir } from 'node:os';
@@ -15,7 +15,6 @@ import { notificationSink } from './electron/notifications.ts';
 import { createTray } from './electron/tray.ts';
 import type { DesktopServerStatus } from './ipc-contract.ts';
 import { ServerLifecycle, type ShellStatus } from './lifecycle.ts';
-import { applyNotifyProblems } from './problem-notifications.ts';
 import { restoreFromBackup } from './restore.ts';
 import { loadPreferences, serverOverrides, updatePreferences } from './settings.ts';
 import { trayModel } from './tray-model.ts';
@@ -91,7 +90,7 @@ async function main(): Promise<void> {
   const alerts = new AlertPoller({
     read: () => readHealth(lifecycle.status, lifecycle.running, Date.now()),
     sink: notificationSink((page) => void openWindow(page)),
-    enabled: () => prefs.notifyProblems,
+    enabled: prefs.notifyProblems,
   });
 
   const tray = createTray(trayModel(toDesktop(lifecycle.status)), (action) => {
@@ -133,7 +132,7 @@ async function main(): Promise<void> {
       getNotifyProblems: async () => prefs.notifyProblems,
       setNotifyProblems: async (enabled) => {
         prefs = updatePreferences(userData, prefs, { notifyProblems: enabled });
-        applyNotifyProblems(alerts, prefs.notifyProblems);
+        alerts.setEnabled(prefs.notifyProblems);
         return prefs.notifyProblems;
       },
       pickBackupFile: async () => {
@@ -174,6 +173,6 @@ async function main(): Promise<void> {
   });
 
   await lifecycle.start();
-  applyNotifyProblems(alerts, prefs.notifyProblems);
+  alerts.setEnabled(prefs.notifyProblems);
   if (!(prefs.startHidden || process.argv.includes('--hidden'))) await openWindow();
 }

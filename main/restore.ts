@@ -9,6 +9,7 @@
 import { existsSync, renameSync } from 'node:fs';
 import { verifyBackup } from '../server/services/admin/backups.ts';
 import { restoreBackupInto } from '../server/wiring-admin-tools.ts';
+import { errorText } from '../server/error-text.ts';
 import type { RestoreBackupResult } from './ipc-contract.ts';
 import type { ServerLifecycle } from './lifecycle.ts';
 
@@ -30,15 +31,13 @@ function asideFolder(dataDir: string, now: number, suffix = 'before-restore'): s
   return path;
 }
 
-const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
-
 export async function restoreFromBackup(input: RestoreInput): Promise<RestoreBackupResult> {
   const { lifecycle, dataDir, file, now } = input;
   // The whole file is checked before anything stops: a damaged file costs no downtime.
   try {
     await verifyBackup(file);
   } catch (e) {
-    return { ok: false, error: `This file cannot be restored, so nothing was changed: ${message(e)}` };
+    return { ok: false, error: `This file cannot be restored, so nothing was changed: ${errorText(e)}` };
   }
 
   await lifecycle.stop();
@@ -48,7 +47,7 @@ export async function restoreFromBackup(input: RestoreInput): Promise<RestoreBac
     if (hadData) renameSync(dataDir, aside);
   } catch (e) {
     await lifecycle.start();
-    return { ok: false, error: `Could not move the current data aside, so nothing was changed: ${message(e)}` };
+    return { ok: false, error: `Could not move the current data aside, so nothing was changed: ${errorText(e)}` };
   }
 
   let failure: string | undefined;
@@ -57,7 +56,7 @@ export async function restoreFromBackup(input: RestoreInput): Promise<RestoreBac
     const s = await lifecycle.start();
     if (s.state !== 'running') failure = `Hearth did not start on the restored data: ${s.state === 'failed' ? s.reason : s.state}`;
   } catch (e) {
-    failure = message(e);
+    failure = errorText(e);
   }
   if (failure === undefined) return { ok: true, movedAsideTo: aside };
 
@@ -67,7 +66,7 @@ export async function restoreFromBackup(input: RestoreInput): Promise<RestoreBac
     if (existsSync(dataDir)) renameSync(dataDir, asideFolder(dataDir, now, 'failed-restore'));
     if (hadData) renameSync(aside, dataDir);
   } catch (e) {
-    return { ok: false, error: `The restore failed (${failure}) and the old data could not be put back: ${message(e)}. It is in ${aside}.` };
+    return { ok: false, error: `The restore failed (${failure}) and the old data could not be put back: ${errorText(e)}. It is in ${aside}.` };
   }
   await lifecycle.start();
   return { ok: false, error: `The restore failed, so Hearth went back to the data it had: ${failure}` };

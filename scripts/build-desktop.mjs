@@ -8,18 +8,16 @@
 // where the Electron binary can be downloaded.
 import { build } from 'esbuild';
 import { join } from 'node:path';
+import { DESKTOP_DIR, DESKTOP_MAIN_FILE, DESKTOP_PRELOAD_FILE } from './desktop-paths.mjs';
 
-const DESKTOP_MAIN = join('dist', 'desktop', 'main.mjs');
-const DESKTOP_PRELOAD = join('dist', 'desktop', 'preload.cjs');
-
-export async function buildDesktop(outDir = join('dist', 'desktop')) {
+export async function buildDesktop(outDir = DESKTOP_DIR) {
   const common = { bundle: true, platform: 'node', target: 'node22', logLevel: 'warning', external: ['electron'] };
-  await build({ ...common, entryPoints: [join('main', 'index.ts')], outfile: join(outDir, 'main.mjs'), format: 'esm', packages: 'external' });
-  await build({ ...common, entryPoints: [join('main', 'preload', 'index.ts')], outfile: join(outDir, 'preload.cjs'), format: 'cjs' });
+  await build({ ...common, entryPoints: [join('main', 'index.ts')], outfile: join(outDir, DESKTOP_MAIN_FILE), format: 'esm', packages: 'external' });
+  await build({ ...common, entryPoints: [join('main', 'preload', 'index.ts')], outfile: join(outDir, DESKTOP_PRELOAD_FILE), format: 'cjs' });
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   await import('./build-if-needed.mjs');
   await buildDesktop();
-  process.stdout.write(`desktop app built: ${DESKTOP_MAIN}, ${DESKTOP_PRELOAD}\n`);
+  process.stdout.write(`desktop app built: ${join(DESKTOP_DIR, DESKTOP_MAIN_FILE)}, ${join(DESKTOP_DIR, DESKTOP_PRELOAD_FILE)}\n`);
 }

@@ -3,6 +3,8 @@
  * PUT /send with its EDU handlers, the event and state endpoints, and the resident side of
  * joins, leaves, knocks and invites. It builds on the transport (keys, client, X-Matrix) and the
  * sender (accepted send_join/leave/knock events are passed on to the room's other servers).
+ * The joining side of membership (joins.ts, hooked into the rooms membership service) is here
+ * too: it checks a send_join answer with the receiver's IncomingPdus.
  * Clients paginating /messages past the oldest event held here get older history by backfill.
  */
 import type { WiringContext, WiringPart } from './wiring.ts';
@@ -18,6 +20,9 @@ import { FederationHistory } from './services/federation/receiver/history.ts';
 import { roomAllowsServer } from './services/federation/receiver/server-acl.ts';
 import { ResidentMemberships } from './services/federation/resident.ts';
 import { FederationBackfill } from './services/federation/backfill.ts';
+import { FederationJoins } from './services/federation/joins.ts';
+import { ROOM_VERSIONS } from './core/room-versions.ts';
+import { defaultRandomString } from './services/rooms/send-event.ts';
 import * as transactionsApi from './api/federation/transactions.ts';
 import * as eventsApi from './api/federation/events.ts';
 import * as joinsApi from './api/federation/joins.ts';
@@ -77,9 +82,28 @@ function eduSinks(ctx: WiringContext): EduSinks {
 export const federationReceiverPart: WiringPart = async (ctx) => {
   const t = await federationTransport(ctx);
   const sending = await federationSending(ctx);
-  const { rooms, roomsStore: store, serverName, notifier, log } = ctx;
+  const { rooms, roomsStore: store, serverName, notifier, log, bus } = ctx;
   const logTo = (level: 'info' | 'warn', msg: string, fields?: Record<string, unknown>): void => log[level](msg, fields);
   const pdus = new IncomingPdus({ store, sender: rooms.sender, keys: t.keys, remote: remoteRooms(t.client), log: logTo });
+  rooms.membership.useFederation(
+    new FederationJoins({
+      serverName,
+      signingKey: t.signingKey,
+      client: t.client,
+      keys: t.keys,
+      store,
+      sender: rooms.sender,
+      pdus,
+      bus,
+      notifier,
+      getProfile: (userId) => {
+        const p = ctx.syncData.getProfile(userId);
+        return { displayname: p?.displayname ?? undefined, avatar_url: p?.avatar_url ?? undefined };
+      },
+      supportedVersions: () => [...ROOM_VERSIONS.keys()],
+      randomString: defaultRandomString,
+    }),
+  );
   const transactions = new TransactionReceiver({ store, sender: rooms.sender, pdus, edus: eduSinks(ctx), now: Date.now, log: logTo });
   const history = new FederationHistory({ store, sender: rooms.sender, serverName, now: Date.now });
   const resident = new ResidentMemberships({
@@ -105,7 +129,7 @@ export const federationReceiverPart: WiringPart = async (ctx) => {
     indexHistory: (pdus) => void ctx.search.onHistoryBackfilled(pdus),
     log: logTo,
   });
-  rooms.timeline.useBackfill({ fetch: (roomId, limit) => backfill.backfill(roomId, limit), hasOlder: (roomId) => backfill.backwardExtremities(roomId).length > 0 });
+  rooms.timeline.useBackfill({ fetch: (roomId, limit) => backfill.backfill(roomId, limit) });
   // Room server ACLs on every room-scoped federation request (PUT /send checks each PDU instead).
   t.addInboundCheck((origin, req) => {
     const roomId = req.params?.roomId;

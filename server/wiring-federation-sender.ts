@@ -1,7 +1,6 @@
 /**
  * Wiring of the federation sender and destination health (part of the composition root): the
- * per-destination transaction queues, the EDUs our users cause, the hooks that feed them, and
- * the joining side of membership (joins.ts, hooked into the rooms membership service).
+ * per-destination transaction queues, the EDUs our users cause, and the hooks that feed them.
  *
  * Other parts get the same objects with `await federationSending(ctx)` (memoised on the wiring
  * context, like federationTransport): the receiving side calls `sender.sendOnBehalfOf` for
@@ -24,9 +23,6 @@ import type { TransactionResult } from './services/federation/sender/destination
 import { EduProducer } from './services/federation/sender/edus.ts';
 import { remoteServersOf } from './services/federation/room-servers.ts';
 import * as userKeysApi from './api/federation/user-keys.ts';
-import { FederationJoins } from './services/federation/joins.ts';
-import { ROOM_VERSIONS } from './core/room-versions.ts';
-import { defaultRandomString } from './services/rooms/send-event.ts';
 
 export interface FederationSending {
   sender: FederationSender;
@@ -98,24 +94,6 @@ async function build(ctx: WiringContext): Promise<FederationSending> {
     if (health.retryAt(origin) > 0) void health.resetBackoff(origin);
   });
   observeEphemeral(ctx, edus);
-  rooms.membership.useFederation(
-    new FederationJoins({
-      serverName,
-      signingKey: t.signingKey,
-      client: t.client,
-      keys: t.keys,
-      store: roomsStore,
-      sender: rooms.sender,
-      bus,
-      notifier: ctx.notifier,
-      getProfile: (userId) => {
-        const p = ctx.syncData.getProfile(userId);
-        return { displayname: p?.displayname ?? undefined, avatar_url: p?.avatar_url ?? undefined };
-      },
-      supportedVersions: () => [...ROOM_VERSIONS.keys()],
-      randomString: defaultRandomString,
-    }),
-  );
   await sender.start();
   return { sender, health, edus };
 }

@@ -9,9 +9,8 @@ import { join } from 'node:path';
 import { isAdminOrigin } from '../admin-session.ts';
 import type { WindowBounds } from '../settings.ts';
 import { HEARTH_ROOT } from '../../server/paths.ts';
-
-/** Where scripts/build-desktop.mjs puts the preload bundle. */
-const DESKTOP_PRELOAD = join('dist', 'desktop', 'preload.cjs');
+// Where scripts/build-desktop.mjs puts the preload bundle.
+import { DESKTOP_DIR, DESKTOP_PRELOAD_FILE } from '../../scripts/desktop-paths.mjs';
 
 export function createMainWindow(opts: { bounds: WindowBounds; adminBaseUrl: () => string | undefined; show: boolean }): BrowserWindow {
   const win = new BrowserWindow({
@@ -22,7 +21,7 @@ export function createMainWindow(opts: { bounds: WindowBounds; adminBaseUrl: () 
     title: 'Hearth',
     backgroundColor: '#f7f4ef',
     webPreferences: {
-      preload: join(HEARTH_ROOT, DESKTOP_PRELOAD),
+      preload: join(HEARTH_ROOT, DESKTOP_DIR, DESKTOP_PRELOAD_FILE),
       sandbox: true,
       contextIsolation: true,
       nodeIntegration: false,

@@ -23,6 +23,7 @@ import { UsersPage } from './pages/users/UsersPage.tsx';
 import { Wizard } from './pages/setup/Wizard.tsx';
 import { BASE, pageFromPath, pagePath, pageTitle, type PageId } from './page-paths.ts';
 import { routePath, type View } from './routes.ts';
+import { errorMessage } from './error-message.ts';
 
 const PAGE_BODIES: Record<Exclude<PageId, 'dashboard'>, () => React.JSX.Element> = {
   users: UsersPage,
@@ -55,7 +56,7 @@ export function App() {
       const session = (await desktopSession()) ?? loadStoredSession();
       setView(session ? { kind: 'dashboard', session, page: landingPage() } : { kind: 'sign-in' });
     } catch (e) {
-      setView({ kind: 'error', message: e instanceof Error ? e.message : String(e) });
+      setView({ kind: 'error', message: errorMessage(e) });
     }
   }, []);
 

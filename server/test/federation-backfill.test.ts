@@ -4,7 +4,8 @@
  * B's user joined is served redacted on B after B paginates back — the redaction and its target
  * arrive in different backfill rounds, newest first, so the target finds a redaction already
  * held — and a backfilled message is found by B's /search. Without servers: backfill skips the
- * servers the room's m.room.server_acl denies.
+ * servers the room's m.room.server_acl denies, and a round reports its outcome ('pending' when
+ * the room has backward extremities but nothing came, 'complete' when there are none).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -81,23 +82,45 @@ test('B paginates back: a redaction made before B joined applies, backfilled mes
   }
 });
 
-test('backfill skips servers the room server ACL denies', async () => {
-  const asked: string[] = [];
+/** Deps for rounds without servers: `oldest` is the room's oldest timeline event, nothing held. */
+function stubDeps(oldest: { type: string; prev_events: string[] }, fetch: BackfillDeps['fetch'], extra: Partial<BackfillDeps> = {}): BackfillDeps {
   const version = getRoomVersion('10')!;
   const acl = { type: 'm.room.server_acl', state_key: '', content: { allow: ['*'], deny: ['bad.example'] } };
-  const deps = {
+  return {
     serverName: 'home.example',
     store: {
-      eventsBetween: () => [{ pdu: { type: 'm.room.message', prev_events: ['$missing'] } }],
+      eventsBetween: () => [{ pdu: oldest }],
       getDagEvents: () => new Map(),
     },
     sender: { cache: { get: () => ({ version, joined: new Set(['@a:bad.example', '@b:bad.example', '@c:good.example']), state: new Map([['m.room.server_acl\u0000', acl]]) }) } },
-    pdus: {},
-    fetch: async (destination: string) => {
-      asked.push(destination);
-      throw new Error('down');
-    },
+    pdus: { storeOutliers: async () => new Set() },
+    fetch,
+    ...extra,
   } as unknown as BackfillDeps;
-  assert.equal(await new FederationBackfill(deps).backfill('!r:home.example', 10), false);
+}
+
+test('backfill skips servers the room server ACL denies', async () => {
+  const asked: string[] = [];
+  const deps = stubDeps({ type: 'm.room.message', prev_events: ['$missing'] }, async (destination) => {
+    asked.push(destination);
+    throw new Error('down');
+  });
+  assert.equal(await new FederationBackfill(deps).backfill('!r:home.example', 10), 'pending', 'nothing came, older history exists');
   assert.deepEqual(asked, ['good.example']);
+});
+
+test('a backfill round reports its outcome: complete at the create event, pending past its timeout', async () => {
+  let asked = 0;
+  const complete = stubDeps({ type: 'm.room.create', prev_events: [] }, async () => {
+    asked++;
+    return {};
+  });
+  assert.equal(await new FederationBackfill(complete).backfill('!r:home.example', 10), 'complete');
+  assert.equal(asked, 0, 'no backward extremities: nobody asked');
+
+  let answer!: (v: { pdus?: unknown }) => void;
+  const slow = stubDeps({ type: 'm.room.message', prev_events: ['$missing'] }, () => new Promise((resolve) => (answer = resolve)), { timeoutMs: 50 });
+  const backfill = new FederationBackfill(slow);
+  assert.equal(await backfill.backfill('!r:home.example', 10), 'pending');
+  answer({ pdus: [] }); // the round, still running, ends with nothing stored
 });

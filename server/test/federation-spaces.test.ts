@@ -105,6 +105,21 @@ test('space hierarchy over federation', async () => {
     const unknown = await b!.request('GET', `/_matrix/client/v1/rooms/${encodeURIComponent('!nowhere:' + a!.serverName)}/hierarchy`, { token: bob.access_token });
     assert.equal(unknown.status, 403);
     assert.equal(unknown.json.errcode, 'M_FORBIDDEN');
+
+    // Once bob has joined the space, B summarises it from its own copy. The state that came with
+    // the join is stored outside the timeline (as outliers), and must still name the room.
+    const join = await b!.request('POST', `/_matrix/client/v3/join/${encodeURIComponent(space)}?server_name=${encodeURIComponent(a!.serverName)}`, {
+      token: bob.access_token,
+      body: {},
+    });
+    assert.equal(join.status, 200, JSON.stringify(join.json));
+    const local = await hierarchy('?max_depth=0');
+    assert.equal(local.status, 200, JSON.stringify(local.json));
+    const [mine] = local.json.rooms;
+    assert.deepEqual(
+      { name: mine.name, room_type: mine.room_type, join_rule: mine.join_rule, num_joined_members: mine.num_joined_members },
+      { name: 'Family', room_type: 'm.space', join_rule: 'public', num_joined_members: 2 },
+    );
   } finally {
     await Promise.all([a!.close(), b!.close(), fake.close()]);
   }

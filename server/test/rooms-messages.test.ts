@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startRoomsFixture, C, V1, enc, uid, type RoomsFixture } from './rooms-fixture.ts';
+import type { BackfillOutcome } from '../services/rooms/timeline.ts';
 
 async function room(f: RoomsFixture, opts: object = {}): Promise<string> {
   const cr = await f.as('alice')('POST', `${C}/createRoom`, { preset: 'public_chat', ...opts });
@@ -153,6 +154,48 @@ test('messages: pagination both directions with tokens, to, filter, lazy-loaded 
     assert.equal((await alice('GET', `${C}/rooms/${r}/messages?dir=b&filter=%7Bbad`)).json.errcode, 'M_INVALID_PARAM');
     assert.equal((await alice('GET', `${C}/rooms/${r}/messages?dir=b&limit=-1`)).status, 400);
     assert.equal((await f.as('carol')('GET', `${C}/rooms/${r}/messages?dir=b`)).status, 403);
+  } finally {
+    await f.close();
+  }
+});
+
+test('messages: at the oldest event held, the backfill round outcome decides the end token', async () => {
+  const f = await startRoomsFixture();
+  try {
+    const roomId = await room(f);
+    const r = enc(roomId);
+    const alice = f.as('alice');
+    for (let i = 0; i < 3; i++) await alice('PUT', `${C}/rooms/${r}/send/m.room.message/b${i}`, text(`m${i}`));
+    let outcome: BackfillOutcome = 'complete';
+    const rounds: string[] = [];
+    f.rooms.timeline.useBackfill({
+      fetch: async (id) => {
+        rounds.push(id);
+        return outcome;
+      },
+    });
+    // A page that does not reach the oldest event held needs no round.
+    const partial = await alice('GET', `${C}/rooms/${r}/messages?dir=b&limit=2`);
+    assert.equal(typeof partial.json.end, 'string');
+    assert.deepEqual(rounds, []);
+    // 'complete': the room starts here, no end.
+    const whole = await alice('GET', `${C}/rooms/${r}/messages?dir=b&limit=50`);
+    assert.equal(whole.json.end, undefined);
+    assert.deepEqual(rounds, [roomId]);
+    // 'pending': older history exists elsewhere, so a page with events keeps an end; an empty
+    // page ends it.
+    outcome = 'pending';
+    const pending = await alice('GET', `${C}/rooms/${r}/messages?dir=b&limit=50`);
+    assert.deepEqual(pending.json.chunk.map((e: any) => e.event_id), whole.json.chunk.map((e: any) => e.event_id));
+    assert.equal(typeof pending.json.end, 'string');
+    const empty = await alice('GET', `${C}/rooms/${r}/messages?dir=b&limit=50&from=${enc(pending.json.end)}`);
+    assert.deepEqual([empty.json.chunk, empty.json.end], [[], undefined]);
+    // 'backfilled': the page is read again (nothing was stored here, so the same page).
+    outcome = 'backfilled';
+    const again = await alice('GET', `${C}/rooms/${r}/messages?dir=b&limit=50`);
+    assert.deepEqual(again.json.chunk.map((e: any) => e.event_id), whole.json.chunk.map((e: any) => e.event_id));
+    assert.equal(again.json.end, undefined);
+    assert.equal(rounds.length, 4, 'one round per page that reached the oldest event');
   } finally {
     await f.close();
   }

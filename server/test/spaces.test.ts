@@ -24,6 +24,7 @@ async function startFixture() {
   const app = await listenApp((routes) => spacesApi.register(routes, { auth: userIdTokenAuth(), hierarchy }));
 
   return {
+    hierarchy,
     membership,
     createRoom: async (userId: string, req: CreateRoomRequest = {}) => (await creator.createRoom(userId, req)).roomId,
     createSpace: async (userId: string, req: CreateRoomRequest = {}) =>
@@ -225,4 +226,42 @@ test('GET /hierarchy', async (t) => {
     assert.equal(v3.status, 404);
     assert.equal(v3.json.errcode, 'M_UNRECOGNIZED');
   });
+});
+
+test('federation answer: servers see the private rooms their users are joined or invited to', async (t) => {
+  const fx = await startFixture();
+  t.after(() => fx.close());
+  const DAN = '@dan:remote.example';
+  const space = await fx.createSpace(ALICE, { preset: 'private_chat', name: 'Private' });
+  const child = await fx.createRoom(ALICE, { preset: 'private_chat' });
+  await fx.addChild(space, child);
+  await fx.membership.invite(ALICE, child, BOB);
+  await fx.membership.join(BOB, child);
+  await fx.state(space, ALICE, 'm.room.member', DAN, { membership: 'invite' });
+
+  // localhost has joined members in both rooms; remote.example an invite to the space only.
+  const ours = fx.hierarchy.forServer('localhost', space, false);
+  assert.equal(ours.room.num_joined_members, 1);
+  assert.deepEqual(ours.children.map((c) => [c.room_id, c.num_joined_members]), [[child, 2]]);
+  const invited = fx.hierarchy.forServer('remote.example', space, false);
+  assert.equal(invited.room.room_id, space);
+  assert.deepEqual(invited.children, []);
+  assert.deepEqual(invited.inaccessible_children, [child]);
+  assert.throws(() => fx.hierarchy.forServer('other.example', space, false), { errcode: 'M_NOT_FOUND' });
+
+  // With federation, a room none of our users is joined to is not summarised from its stale
+  // state: it is asked for over federation (here: nobody answers).
+  const asked: string[] = [];
+  fx.hierarchy.useFederation({
+    serverName: 'localhost',
+    request: async (server, roomId) => {
+      asked.push(`${server} ${roomId}`);
+      throw new Error('down');
+    },
+  });
+  assert.deepEqual(ids((await fx.get(space, ALICE)).json), [space, child]);
+  await fx.membership.leave(BOB, child);
+  await fx.membership.leave(ALICE, child);
+  assert.deepEqual(ids((await fx.get(space, ALICE)).json), [space]);
+  assert.deepEqual(asked, []);
 });

@@ -4,6 +4,7 @@
  */
 import { createContext, useCallback, useContext, useEffect, useRef, useState, type DependencyList } from 'react';
 import { ApiError } from './client.ts';
+import { errorMessage } from '../error-message.ts';
 import type { Session } from './session.ts';
 
 export interface AdminContextValue {
@@ -31,7 +32,7 @@ export function errorText(e: unknown): string {
   if (e instanceof ApiError && e.status === 404 && e.errcode === 'M_UNRECOGNIZED') {
     return 'This Hearth does not offer that part of the admin API yet.';
   }
-  return e instanceof Error ? e.message : String(e);
+  return errorMessage(e);
 }
 
 export interface Loaded<T> {

@@ -3,6 +3,7 @@
  * browser it is absent, so desktop-only controls hide and sign-in goes through /login.
  */
 import type { HearthBridge } from '../../../main/ipc-contract.ts';
+import { errorMessage } from '../error-message.ts';
 
 declare global {
   interface Window {
@@ -16,6 +17,5 @@ export function desktopBridge(): HearthBridge | undefined {
 
 /** A failed bridge call's message, without the "Error invoking remote method 'hearth:…'" Electron adds. */
 export function bridgeErrorText(e: unknown): string {
-  const message = e instanceof Error ? e.message : String(e);
-  return message.replace(/^Error invoking remote method '[^']*': (?:Error: )?/, '');
+  return errorMessage(e).replace(/^Error invoking remote method '[^']*': (?:Error: )?/, '');
 }

@@ -9,6 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { MatrixError, notFound } from '../../errors.ts';
+import { errorText } from '../../error-text.ts';
 import type { CompactResult } from '../../storage/storage.ts';
 import type { HistoryCutoff, StorageCareStore, StorageSample } from '../../storage/storage-care.ts';
 import type { Bus } from '../bus.ts';
@@ -161,7 +162,7 @@ export class StorageCare {
         throw e;
       }
       status.status = 'failed';
-      status.error = e instanceof Error ? e.message : String(e);
+      status.error = errorText(e);
     } finally {
       status.finishedTs = this.deps.now();
     }

@@ -10,6 +10,7 @@ import { parseStateMapKey, stateMapKey } from '../../core/events/types.ts';
 import { isValidRoomId, isValidUserId } from '../../core/ids.ts';
 import { readPowerLevels, requiredPowerLevel, userPowerLevel } from '../../core/auth/power-levels.ts';
 import { MatrixError, notFound } from '../../errors.ts';
+import { errorText } from '../../error-text.ts';
 import type { AdminStore, RoomDeletion, ShutdownRoomResult } from '../../storage/admin.ts';
 import type { RoomsStore } from '../../storage/rooms.ts';
 import type { RoomsServices } from '../rooms/rooms.ts';
@@ -318,7 +319,7 @@ export class SynapseRoomsAdmin {
       task.status = 'complete';
     } catch (e) {
       task.status = 'failed';
-      task.error = e instanceof Error ? e.message : String(e);
+      task.error = errorText(e);
       this.d.log?.('room deletion failed', { roomId, error: task.error });
     }
     await admin.putRoomDeletion(task);

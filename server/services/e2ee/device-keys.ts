@@ -18,6 +18,7 @@
  * Users we share no room with are asked through /user/keys/query each time and never cached.
  */
 import { MatrixError, invalidParam } from '../../errors.ts';
+import { errorText } from '../../error-text.ts';
 import { verifyJsonSignatures } from '../../core/crypto/signing.ts';
 import { hasUserOn, userIdServerName } from '../../core/ids.ts';
 import {
@@ -494,7 +495,7 @@ function objectField(obj: unknown, field: string): Record<string, unknown> {
 /** A `failures` entry: status and message of a server that did not answer (Synapse's shape). */
 function failure(e: unknown): JsonObject {
   const status = e instanceof MatrixError ? e.status : undefined;
-  return { ...(typeof status === 'number' ? { status } : {}), message: e instanceof Error ? e.message : String(e) };
+  return { ...(typeof status === 'number' ? { status } : {}), message: errorText(e) };
 }
 
 /** device_keys must describe the requester's own device and carry its own signature (keys.yaml). */

@@ -28,6 +28,7 @@ import { referencedEventIds, stateMapKey, type StoredPdu } from '../../core/even
 import type { RoomVersion } from '../../core/room-versions.ts';
 import type { AppliedRedaction, AsideEvent, BackfilledEvent, RoomsStore } from '../../storage/rooms.ts';
 import { relationOf, type EventSender } from '../rooms/send-event.ts';
+import type { BackfillOutcome } from '../rooms/timeline.ts';
 import { redactionAllowed, redactionAuthState, redactionTarget, type IncomingPdus, type VerifiedPdu } from './receiver/incoming-pdu.ts';
 import { topologicalOrder } from './receiver/missing-events.ts';
 import { MAX_BACKFILL } from './receiver/history.ts';
@@ -60,34 +61,35 @@ export interface BackfillDeps {
 
 export class FederationBackfill {
   private readonly now: () => number;
-  private readonly inflight = new Map<string, Promise<boolean>>();
+  private readonly inflight = new Map<string, Promise<BackfillOutcome>>();
 
   constructor(private readonly deps: BackfillDeps) {
     this.now = deps.now ?? Date.now;
   }
 
   /** One backfill round for the room (shared by concurrent callers); resolves within the
-   * timeout to whether any history was stored, never rejects. */
-  backfill(roomId: string, limit: number): Promise<boolean> {
+   * timeout to its outcome (timeline.ts BackfillOutcome), never rejects. */
+  backfill(roomId: string, limit: number): Promise<BackfillOutcome> {
     let round = this.inflight.get(roomId);
     if (!round) {
       round = this.round(roomId, limit)
-        .catch((e: unknown) => {
+        .catch((e: unknown): BackfillOutcome => {
           this.deps.log?.('warn', 'backfill failed', { roomId, error: String(e) });
-          return false;
+          return 'pending';
         })
         .finally(() => this.inflight.delete(roomId));
       this.inflight.set(roomId, round);
     }
     const timeoutMs = this.deps.timeoutMs ?? BACKFILL_TIMEOUT_MS;
     let timer: NodeJS.Timeout | undefined;
-    // A round still running at the timeout goes on; what it stores serves the next page.
-    const timeout = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
+    // A round still running at the timeout goes on (it found backward extremities, or it would
+    // have ended at once); what it stores serves the next page.
+    const timeout = new Promise<BackfillOutcome>((resolve) => (timer = setTimeout(() => resolve('pending'), timeoutMs)));
     return Promise.race([round, timeout]).finally(() => clearTimeout(timer));
   }
 
   /** Step 1: prev events of the oldest timeline events that we lack, or hold only as outliers. */
-  backwardExtremities(roomId: string): string[] {
+  private backwardExtremities(roomId: string): string[] {
     const oldest = this.deps.store.eventsBetween(roomId, { dir: 'f', limit: OLDEST_SCANNED });
     if (oldest.length === 0 || oldest[0]!.pdu.type === 'm.room.create') return [];
     const prevs = [...new Set(oldest.flatMap((e) => referencedEventIds(e.pdu.prev_events)))];
@@ -98,11 +100,12 @@ export class FederationBackfill {
     });
   }
 
-  private async round(roomId: string, limit: number): Promise<boolean> {
+  /** Extremities are read once, here: a round that finds some but stores nothing is 'pending'. */
+  private async round(roomId: string, limit: number): Promise<BackfillOutcome> {
     const entry = this.deps.sender.cache.get(roomId);
-    if (!entry) return false;
+    if (!entry) return 'complete';
     const from = this.backwardExtremities(roomId);
-    if (from.length === 0) return false;
+    if (from.length === 0) return 'complete';
     // Step 2.
     const deadline = this.now() + (this.deps.timeoutMs ?? BACKFILL_TIMEOUT_MS);
     const want = Math.min(MAX_BACKFILL, Math.max(MIN_BACKFILL, limit * 2));
@@ -117,10 +120,10 @@ export class FederationBackfill {
         this.deps.log?.('info', 'backfill request failed', { roomId, server, error: String(e) });
         continue;
       }
-      if ((await this.ingest(server, entry.version, roomId, raws)) > 0) return true;
+      if ((await this.ingest(server, entry.version, roomId, raws)) > 0) return 'backfilled';
       this.deps.log?.('info', 'backfill got nothing usable', { roomId, server, received: raws.length });
     }
-    return false;
+    return 'pending';
   }
 
   /** Steps 3–5 on what `origin` sent; returns how many events joined the timeline. */

@@ -38,7 +38,7 @@ import type { EventSender } from '../rooms/send-event.ts';
 import { strippedStateOf } from '../rooms/rooms-reader.ts';
 import { fedPath, FederationError, type FederationMethod, type FederationRequestOptions } from './client.ts';
 import { asArray } from './receiver/missing-events.ts';
-import { IncomingPdus } from './receiver/incoming-pdu.ts';
+import type { IncomingPdus } from './receiver/incoming-pdu.ts';
 
 /** The federation client as joins use it (FederationClient fits). */
 export interface FederationRequester {
@@ -52,6 +52,8 @@ export interface JoinsDeps {
   keys: { keysFor(serverNames: Iterable<string>, minimumValidUntilTs: number): Promise<KeyLookup> };
   store: RoomsStore;
   sender: EventSender;
+  /** The receiver's checks 1–3, for the events a send_join answer carries. */
+  pdus: Pick<IncomingPdus, 'verifyRoomEvents'>;
   bus: Bus;
   notifier: Notifier;
   getProfile(userId: string): Profile;
@@ -67,12 +69,9 @@ interface Template {
 
 export class FederationJoins implements RemoteMembershipHandler {
   private readonly now: () => number;
-  /** The receiver's checks 1–3, for the events a send_join answer carries. */
-  private readonly verifier: IncomingPdus;
 
   constructor(private readonly deps: JoinsDeps) {
     this.now = deps.now ?? Date.now;
-    this.verifier = new IncomingPdus({ store: deps.store, sender: deps.sender, keys: deps.keys });
   }
 
   // ---- join ------------------------------------------------------------------------------------
@@ -99,7 +98,7 @@ export class FederationJoins implements RemoteMembershipHandler {
   }
 
   private async persistJoin(version: RoomVersion, roomId: string, join: StoredPdu, rawState: unknown[], rawAuth: unknown[]): Promise<void> {
-    const { pdus } = await this.verifier.verifyRoomEvents(version, roomId, [...rawState, ...rawAuth]);
+    const { pdus } = await this.deps.pdus.verifyRoomEvents(version, roomId, [...rawState, ...rawAuth]);
     const events = new Map(pdus.map((p) => [p.event_id, p]));
     const stateIds = new Set(rawState.map((e) => this.eventIdOf(version, e)).filter((id): id is string => id !== undefined));
     const accepted = this.authCheck(version, events);

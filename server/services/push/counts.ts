@@ -195,10 +195,16 @@ export class PushCounts implements UnreadCountsSource {
     return threads ? { notification_count: n, highlight_count: h, threads } : { notification_count: n, highlight_count: h };
   }
 
-  /** Unread notifications across all the user's rooms (push gateway `counts.unread`). */
+  /**
+   * Unread notifications across the rooms the user is a member of (push gateway `counts.unread`):
+   * rows for a room they left, or one an admin deleted without purging it, stay stored but count
+   * no more.
+   */
   totalUnread(userId: string): number {
     let total = 0;
-    for (const roomId of this.deps.store.roomsWithNotifications(userId, 0)) total += this.counts(userId, roomId).notification_count;
+    for (const roomId of this.deps.store.roomsWithNotifications(userId, 0)) {
+      if (this.deps.rooms.joinedMembers(roomId).includes(userId)) total += this.counts(userId, roomId).notification_count;
+    }
     return total;
   }
 

@@ -10,6 +10,7 @@
  * pusher. The queue is in memory: a restart drops undelivered pokes (counts stay in storage).
  */
 import { MatrixError, invalidParam } from '../../errors.ts';
+import { errorText } from '../../error-text.ts';
 import type { StoredPdu } from '../../core/events/types.ts';
 import type { PushVerdict } from '../../core/push/evaluate.ts';
 import type { PushStore, PusherRow } from '../../storage/push.ts';
@@ -224,7 +225,7 @@ export class Pushers {
         q.items.shift();
       }
     } catch (err) {
-      this.deps.log?.('warn', 'pusher queue failed', { error: err instanceof Error ? err.message : String(err) });
+      this.deps.log?.('warn', 'pusher queue failed', { error: errorText(err) });
     } finally {
       q.busy = false;
     }

@@ -21,7 +21,7 @@
 import { randomBytes } from 'node:crypto';
 import { redactEvent } from '../../core/events/redaction.ts';
 import { stateMapKey, type StoredPdu } from '../../core/events/types.ts';
-import { roomIdServerName, userIdServerName } from '../../core/ids.ts';
+import { hasUserOn, roomIdServerName, userIdServerName } from '../../core/ids.ts';
 import { getRoomVersion, type RoomVersion } from '../../core/room-versions.ts';
 import { MatrixError, forbidden, notFound } from '../../errors.ts';
 import type { RoomsStore } from '../../storage/rooms.ts';
@@ -140,12 +140,20 @@ function selectChildren(candidates: ChildStateEvent[], suggestedOnly: boolean): 
   return candidates.filter((c) => hasValidVia(c.content) && (!suggestedOnly || c.content.suggested === true)).sort(compareChildren);
 }
 
-/** Current state of a local room, redacted events in their redacted form. */
+/** A summary another server gave, with only the children this walk follows. */
+function remoteSummary(room: HierarchyRoom, suggestedOnly: boolean): HierarchyRoom {
+  return { ...room, children_state: selectChildren(room.children_state, suggestedOnly) };
+}
+
+/** Current state of a local room, redacted events in their redacted form, and its members by
+ * membership (gathered while the state loads, so checks need not scan it again). */
 interface LocalRoom {
   roomId: string;
   version: RoomVersion;
   versionId: string;
   state: Map<string, StoredPdu>;
+  joined: Set<string>;
+  invited: Set<string>;
 }
 
 export class SpaceHierarchy {
@@ -217,10 +225,10 @@ export class SpaceHierarchy {
       if (room) {
         if (this.accessible(room, viewer)) summary = this.summarise(room, req.suggestedOnly);
       } else if (entry.remote && (entry.remote.room_type !== 'm.space' || entry.depth >= maxDepth)) {
-        summary = { ...entry.remote, children_state: selectChildren(entry.remote.children_state, req.suggestedOnly) };
+        summary = remoteSummary(entry.remote, req.suggestedOnly);
       } else {
         answer = await ask(entry.roomId, entry.via);
-        if (answer) summary = { ...answer.room, children_state: selectChildren(answer.room.children_state, req.suggestedOnly) };
+        if (answer) summary = remoteSummary(answer.room, req.suggestedOnly);
       }
       if (!summary || (!room && !this.remoteAccessible(summary, userId))) continue;
       rooms.push(summary);
@@ -288,24 +296,22 @@ export class SpaceHierarchy {
     if (!record || !version) return undefined;
     const ids = rooms.currentStateIds(roomId);
     if (ids.size === 0) return undefined;
-    const records = rooms.getEvents([...ids.values()]);
+    // Outliers too: the state a federated join brought in is stored outside the timeline.
+    const records = rooms.getEvents([...ids.values()], { outliers: true });
     const state = new Map<string, StoredPdu>();
+    const joined = new Set<string>();
+    const invited = new Set<string>();
     for (const [key, id] of ids) {
       const rec = records.get(id);
       if (!rec) continue;
-      state.set(key, rec.redactedBy !== null ? (redactEvent(version, rec.pdu) as unknown as StoredPdu) : rec.pdu);
-    }
-    const room = { roomId, version, versionId: record.roomVersion, state };
-    if (this.remote && !this.serverHasMember(room, this.remote.serverName, ['join'])) return undefined;
-    return room;
-  }
-
-  private serverHasMember(room: LocalRoom, server: string, memberships: readonly string[]): boolean {
-    for (const pdu of room.state.values()) {
+      const pdu = rec.redactedBy !== null ? (redactEvent(version, rec.pdu) as unknown as StoredPdu) : rec.pdu;
+      state.set(key, pdu);
       if (pdu.type !== 'm.room.member' || typeof pdu.state_key !== 'string') continue;
-      if (userIdServerName(pdu.state_key) === server && memberships.includes(pdu.content.membership as string)) return true;
+      if (pdu.content.membership === 'join') joined.add(pdu.state_key);
+      else if (pdu.content.membership === 'invite') invited.add(pdu.state_key);
     }
-    return false;
+    if (this.remote && !hasUserOn(this.remote.serverName, joined)) return undefined;
+    return { roomId, version, versionId: record.roomVersion, state, joined, invited };
   }
 
   private content(room: LocalRoom, type: string, stateKey = ''): Record<string, unknown> | undefined {
@@ -320,7 +326,7 @@ export class SpaceHierarchy {
     if ('user' in viewer) {
       const membership = this.content(room, 'm.room.member', viewer.user)?.membership;
       if (membership === 'join' || membership === 'invite') return true;
-    } else if (this.serverHasMember(room, viewer.server, ['join', 'invite'])) {
+    } else if (hasUserOn(viewer.server, room.joined) || hasUserOn(viewer.server, room.invited)) {
       return true;
     }
     const joinRule = this.content(room, 'm.room.join_rules')?.join_rule;
@@ -370,11 +376,9 @@ export class SpaceHierarchy {
     const str = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 ? v : undefined);
     const create = this.content(room, 'm.room.create');
     const joinRules = this.content(room, 'm.room.join_rules');
-    let joined = 0;
-    for (const pdu of room.state.values()) if (pdu.type === 'm.room.member' && pdu.content.membership === 'join') joined++;
     const out: HierarchyRoom = {
       room_id: room.roomId,
-      num_joined_members: joined,
+      num_joined_members: room.joined.size,
       world_readable: this.content(room, 'm.room.history_visibility')?.history_visibility === 'world_readable',
       guest_can_join: this.content(room, 'm.room.guest_access')?.guest_access === 'can_join',
       room_version: room.versionId,

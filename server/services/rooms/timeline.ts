@@ -64,13 +64,16 @@ export function scanEvents(
   }
 }
 
+/** What one backfill round came to: history was stored ('backfilled'); none was, though older
+ * history exists on other servers, since the room has backward extremities (prev events of our
+ * oldest events that we lack) ('pending'); or there is none to fetch ('complete'). */
+export type BackfillOutcome = 'backfilled' | 'pending' | 'complete';
+
 /** History older than any event held here, from other servers (wired by the federation part:
  * services/federation/backfill.ts). */
 export interface HistoryBackfill {
-  /** One round; resolves to whether any history was stored. */
-  fetch(roomId: string, limit: number): Promise<boolean>;
-  /** Whether older history exists on other servers (our oldest events have prev events we lack). */
-  hasOlder(roomId: string): boolean;
+  /** One round, bounded in time, never rejecting. */
+  fetch(roomId: string, limit: number): Promise<BackfillOutcome>;
 }
 
 export interface MessagesQuery {
@@ -150,11 +153,12 @@ export class TimelineService {
   async paginate(viewer: Viewer, roomId: string, q: MessagesQuery): Promise<ReturnType<TimelineService['messages']>> {
     const page = this.messages(viewer, roomId, q);
     if (q.dir !== 'b' || q.to !== undefined || page.end !== undefined || !this.backfill) return page;
-    if (await this.backfill.fetch(roomId, q.limit)) return this.messages(viewer, roomId, q);
+    const outcome = await this.backfill.fetch(roomId, q.limit);
+    if (outcome === 'backfilled') return this.messages(viewer, roomId, q);
     // Older history exists but did not come in time: a page that has events keeps an `end`, so
     // the client asks again (no `end` means the room starts here). An empty page ends it, as in
     // Synapse, so a server that never answers cannot keep a client paginating forever.
-    return this.backfill.hasOlder(roomId) ? this.messages(viewer, roomId, q, { moreBefore: true }) : page;
+    return outcome === 'pending' ? this.messages(viewer, roomId, q, { moreBefore: true }) : page;
   }
 
   messages(
