@@ -244,7 +244,6 @@ export class PreparedStatement {
     }
     this.bound = params.length > 0;
     let at = need > 0 ? this.heap.reserve(need) : 0;
-    const bytes = need > 0 ? this.heap.bytes() : null;
     for (let i = 0; i < params.length; i++) {
       const p = params[i]!;
       const index = i + 1;
@@ -252,13 +251,14 @@ export class PreparedStatement {
       if (typeof p === 'number') {
         rc = (p | 0) === p ? api._sqlite3_bind_int(this.handle, index, p) : api._sqlite3_bind_double(this.handle, index, p);
       } else if (typeof p === 'string' || typeof p === 'bigint') {
-        const written = bytes!.write(typeof p === 'string' ? p : p.toString(), at, 'utf8');
+        // The view is fetched per parameter: a call into the module may have grown its memory.
+        const written = this.heap.bytes().write(typeof p === 'string' ? p : p.toString(), at, 'utf8');
         rc = api._sqlite3_bind_text(this.handle, index, at, written, SQLITE_STATIC);
         at += written;
       } else if (p === null) {
         rc = api._sqlite3_bind_blob(this.handle, index, 0, 0, SQLITE_STATIC);
       } else {
-        bytes!.set(p, at);
+        this.heap.bytes().set(p, at);
         // Never a null pointer (one byte is reserved per blob): with one, SQLite binds NULL.
         rc = api._sqlite3_bind_blob(this.handle, index, at, p.length, SQLITE_STATIC);
         at += p.length + 1;
