@@ -3,7 +3,10 @@
  * (access_token, password, Authorization, …) are replaced before anything is written.
  */
 
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
+import type { LogLevelName, LogRecord } from './log-record.ts';
+
+/** A threshold: 'silent' writes nothing. */
+export type LogLevel = LogLevelName | 'silent';
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
 export const LOG_LEVELS = Object.keys(ORDER) as LogLevel[];
 
@@ -25,13 +28,6 @@ export function redactUrl(url: string): string {
   return url.replace(/([?&](?:access_token|token|login_token)=)[^&]*/gi, '$1<redacted>');
 }
 
-export interface LogRecord {
-  ts: number;
-  level: LogLevel;
-  msg: string;
-  fields?: Record<string, unknown>;
-}
-
 export interface Logger {
   level: LogLevel;
   debug(msg: string, fields?: Record<string, unknown>): void;
@@ -45,7 +41,7 @@ export interface Logger {
 export function createLogger(level: LogLevel = 'info', sink: (line: string) => void = (l) => process.stderr.write(l + '\n')): Logger {
   const ring: LogRecord[] = [];
   const RING_SIZE = 2000;
-  const log = (lvl: LogLevel, msg: string, fields?: Record<string, unknown>): void => {
+  const log = (lvl: LogLevelName, msg: string, fields?: Record<string, unknown>): void => {
     if (ORDER[lvl] < ORDER[logger.level]) return;
     const safe = fields ? (redactSecrets(fields) as Record<string, unknown>) : undefined;
     const rec: LogRecord = { ts: Date.now(), level: lvl, msg, fields: safe };

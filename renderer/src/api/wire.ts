@@ -1,51 +1,24 @@
 /**
- * Wire shapes the GUI reads that server/api/admin/hearth/types.ts does not carry: Hearth's TLS,
- * backups and logs endpoints (mirroring tls.ts, backups.ts, logs.ts there, whose answers are
- * built from the services' own types, which the GUI cannot import),
- * and Synapse's admin API as its documentation describes it (element-hq/synapse
+ * Wire shapes the GUI reads that server/api/admin/hearth/types.ts does not carry: the TLS page's
+ * update request, and Synapse's admin API as its documentation describes it (element-hq/synapse
  * docs/admin_api/: user_admin_api.md, rooms.md, registration_tokens.md, event_reports.md,
- * federation.md). Types only.
+ * federation.md). Hearth's TLS, backups and logs answers are the server's own types, re-exported
+ * here (type-only) so the pages keep one import. Types only.
  */
-import type { TlsMode } from '../../../server/api/admin/hearth/types.ts';
+import type { DnsProviderName, TlsMode } from '../../../server/api/admin/hearth/types.ts';
 
-// ---- Hearth: /_hearth/api/v1/tls ----
-export type DnsProvider = 'desec' | 'duckdns' | 'hook';
+export type {
+  BackupInfo,
+  BackupsResponse,
+  CertificateInfo,
+  DnsProviderName as DnsProvider,
+  LogLevelName,
+  LogRecord,
+  LogsResponse,
+  TlsResponse,
+} from '../../../server/api/admin/hearth/types.ts';
 
-export interface CertificateInfo {
-  subject: string;
-  issuer: string;
-  serialNumber: string;
-  notBefore: number;
-  notAfter: number;
-  names: string[];
-  fingerprintSha256: string;
-}
-
-export interface TlsResponse {
-  mode: TlsMode;
-  certificate: CertificateInfo | null;
-  temporary: boolean;
-  caCertificate: CertificateInfo | null;
-  busy: boolean;
-  renewAfter: number | null;
-  lastError: string | null;
-  settings: {
-    selfSignedNames: string[];
-    trustedProxies: string[];
-    acme: {
-      directoryUrl: string | null;
-      email: string | null;
-      domains: string[];
-      challengePort: number | null;
-      dnsProvider: DnsProvider | null;
-      dnsApiUrl: string | null;
-      dnsZone: string | null;
-      dnsApiTokenSet: boolean;
-      dnsHookCommandSet: boolean;
-    };
-  };
-}
-
+// ---- Hearth: PUT /_hearth/api/v1/tls ----
 export interface TlsUpdate {
   mode: TlsMode;
   selfSignedNames?: string[] | null;
@@ -54,46 +27,11 @@ export interface TlsUpdate {
     email?: string | null;
     domains?: string[] | null;
     challengePort?: number | null;
-    dnsProvider?: DnsProvider | null;
+    dnsProvider?: DnsProviderName | null;
     dnsApiUrl?: string | null;
     dnsZone?: string | null;
     dnsApiToken?: string | null;
   };
-}
-
-// ---- Hearth: /_hearth/api/v1/backups ----
-export interface BackupInfo {
-  name: string;
-  path: string;
-  sizeBytes: number;
-  createdTs: number;
-}
-
-export interface BackupsResponse {
-  dir: string | null;
-  intervalHours: number | null;
-  keep: number;
-  running: boolean;
-  lastError: string | null;
-  lastBackup: BackupInfo | null;
-  nextBackupTs: number | null;
-  backups: BackupInfo[];
-}
-
-// ---- Hearth: /_hearth/api/v1/logs ----
-export type LogLevelName = 'debug' | 'info' | 'warn' | 'error';
-
-export interface LogRecord {
-  ts: number;
-  level: LogLevelName;
-  msg: string;
-  fields?: Record<string, unknown>;
-}
-
-export interface LogsResponse {
-  records: LogRecord[];
-  total: number;
-  kept: number;
 }
 
 // ---- Synapse: users ----

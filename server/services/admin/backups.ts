@@ -12,6 +12,9 @@ import { mkdir, open, readFile, readdir, rename, rm, stat } from 'node:fs/promis
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Database } from '../../storage/storage.ts';
 import { BackupFormatError, TarWriter, readBackup, type BackupManifest } from './backup-format.ts';
+import type { BackupInfo, BackupStatus } from './status-types.ts';
+
+export type { BackupInfo, BackupStatus };
 
 export const DATABASE_ENTRY = 'database.sqlite';
 export const SIGNING_KEY_ENTRY = 'signing.key';
@@ -26,25 +29,6 @@ export interface BackupSettings {
   backupDir?: string;
   backupIntervalHours?: number;
   backupKeep?: number;
-}
-
-export interface BackupInfo {
-  name: string;
-  path: string;
-  sizeBytes: number;
-  createdTs: number;
-}
-
-export interface BackupStatus {
-  dir: string | null;
-  intervalHours: number | null;
-  keep: number;
-  running: boolean;
-  lastError: string | null;
-  lastBackup: BackupInfo | null;
-  /** When the schedule takes the next one (null without a schedule). */
-  nextBackupTs: number | null;
-  backups: BackupInfo[];
 }
 
 /** A problem the admin can fix (no folder chosen, not writable, bad file); shown as is. */

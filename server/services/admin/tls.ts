@@ -13,6 +13,9 @@ import { chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readF
 import { dirname, join } from 'node:path';
 import type * as X509 from '@peculiar/x509';
 import { Http01Responder, obtainCertificate, dnsProviderFromSettings, type DnsProvider } from './acme.ts';
+import type { CertificateInfo, DnsProviderName, TlsMode, TlsStatus } from './status-types.ts';
+
+export type { CertificateInfo, TlsMode, TlsStatus };
 
 type X509Module = typeof X509;
 let x509Module: Promise<X509Module> | undefined;
@@ -23,8 +26,6 @@ function loadX509(): Promise<X509Module> {
     return m;
   }));
 }
-
-export type TlsMode = 'none' | 'self-signed' | 'acme-http' | 'acme-dns' | 'files' | 'proxy';
 
 const DAY = 86_400_000;
 /** Let's Encrypt's advice: renew when a third of the 90 days is left. */
@@ -51,7 +52,7 @@ export interface TlsSettings {
   acmeEmail?: string;
   acmeDomains?: string[];
   acmeChallengePort?: number;
-  acmeDnsProvider?: 'desec' | 'duckdns' | 'hook';
+  acmeDnsProvider?: DnsProviderName;
   acmeDnsApiUrl?: string;
   acmeDnsApiToken?: string;
   acmeDnsZone?: string;
@@ -63,32 +64,6 @@ export interface KeyPairPem {
   /** The certificate, followed by its chain. */
   certPem: string;
   keyPem: string;
-}
-
-export interface CertificateInfo {
-  subject: string;
-  issuer: string;
-  serialNumber: string;
-  notBefore: number;
-  notAfter: number;
-  /** DNS names and IP addresses the certificate is valid for. */
-  names: string[];
-  fingerprintSha256: string;
-}
-
-export interface TlsStatus {
-  mode: TlsMode;
-  /** The certificate being served, if any. */
-  certificate: CertificateInfo | null;
-  /** A temporary self-signed certificate is served while Let's Encrypt has not answered yet. */
-  temporary: boolean;
-  /** Self-signed mode: the CA certificate phones must trust is available for download. */
-  caCertificate: CertificateInfo | null;
-  /** An ACME request is running. */
-  busy: boolean;
-  /** When the next ACME renewal is due (30 days before expiry). */
-  renewAfter: number | null;
-  lastError: string | null;
 }
 
 // ---- certificates -------------------------------------------------------------------------

@@ -6,22 +6,17 @@
  */
 import { z } from 'zod';
 import { invalidParam } from '../../../errors.ts';
-import { BackupError, type BackupInfo, type BackupService, type BackupStatus } from '../../../services/admin/backups.ts';
+import { BackupError, type BackupService } from '../../../services/admin/backups.ts';
 import { SettingsValidationError } from '../../../services/admin/settings.ts';
 import { requireAdmin, type TokenResolver } from '../../http/auth.ts';
 import type { ApiRouter } from '../../http/router.ts';
 import { parseBody } from '../../http/validate.ts';
-import type { VerifyBackupResponse } from './types.ts';
+import type { BackupNowResponse, BackupsResponse, VerifyBackupResponse } from './types.ts';
 
 export interface BackupsApiDeps {
   backups: BackupService;
   /** Stores settings (AdminSettings.update): validates, writes, and makes them current. */
   settings: { update(patch: Record<string, unknown>): Promise<unknown> };
-}
-
-export type BackupsResponse = BackupStatus;
-export interface BackupNowResponse {
-  backup: BackupInfo;
 }
 
 const settingsBody = z.object({

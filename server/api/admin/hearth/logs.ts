@@ -4,25 +4,17 @@
  * lowest level and by text. Fields were already stripped of secrets when they were logged.
  */
 import { z } from 'zod';
-import type { Logger, LogLevel, LogRecord } from '../../../logger.ts';
+import type { Logger } from '../../../logger.ts';
 import { requireAdmin, type TokenResolver } from '../../http/auth.ts';
 import type { ApiRouter } from '../../http/router.ts';
 import { parseQuery } from '../../http/validate.ts';
+import type { LogLevelName, LogRecord, LogsResponse } from './types.ts';
 
 export interface LogsApiDeps {
   log: Pick<Logger, 'recent'>;
 }
 
-export interface LogsResponse {
-  /** Newest first. */
-  records: LogRecord[];
-  /** Records matching the filter (at most the ring's size). */
-  total: number;
-  /** Records kept in memory, matching or not. */
-  kept: number;
-}
-
-const SEVERITY: Record<Exclude<LogLevel, 'silent'>, number> = { debug: 0, info: 1, warn: 2, error: 3 };
+const SEVERITY: Record<LogLevelName, number> = { debug: 0, info: 1, warn: 2, error: 3 };
 
 const query = z.object({
   level: z.enum(['debug', 'info', 'warn', 'error']).default('debug'),
@@ -41,7 +33,7 @@ export function register(r: ApiRouter, deps: LogsApiDeps, tokens: TokenResolver)
       const matching: LogRecord[] = [];
       for (let i = all.length - 1; i >= 0; i--) {
         const rec = all[i]!;
-        if ((SEVERITY[rec.level as keyof typeof SEVERITY] ?? 0) < min) continue;
+        if (SEVERITY[rec.level] < min) continue;
         if (needle && !`${rec.msg} ${rec.fields ? JSON.stringify(rec.fields) : ''}`.toLowerCase().includes(needle)) continue;
         matching.push(rec);
       }

@@ -6,35 +6,17 @@
  */
 import { z } from 'zod';
 import { MatrixError, invalidParam } from '../../../errors.ts';
-import { TlsError, type TlsManager, type TlsMode, type TlsStatus } from '../../../services/admin/tls.ts';
+import { TlsError, type TlsManager } from '../../../services/admin/tls.ts';
 import { SettingsValidationError } from '../../../services/admin/settings.ts';
 import { requireAdmin, type TokenResolver } from '../../http/auth.ts';
 import type { ApiRouter } from '../../http/router.ts';
 import { parseBody } from '../../http/validate.ts';
+import type { TlsMode, TlsResponse } from './types.ts';
 
 export interface TlsApiDeps {
   tls: TlsManager;
   /** Stores settings (AdminSettings.update): validates, writes, and makes them current. */
   settings: { update(patch: Record<string, unknown>): Promise<unknown> };
-}
-
-/** GET/PUT /tls and every action's answer. */
-export interface TlsResponse extends TlsStatus {
-  settings: {
-    selfSignedNames: string[];
-    trustedProxies: string[];
-    acme: {
-      directoryUrl: string | null;
-      email: string | null;
-      domains: string[];
-      challengePort: number | null;
-      dnsProvider: 'desec' | 'duckdns' | 'hook' | null;
-      dnsApiUrl: string | null;
-      dnsZone: string | null;
-      dnsApiTokenSet: boolean;
-      dnsHookCommandSet: boolean;
-    };
-  };
 }
 
 const MODES = ['none', 'self-signed', 'acme-http', 'acme-dns', 'files', 'proxy'] as const satisfies readonly TlsMode[];

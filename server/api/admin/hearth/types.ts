@@ -1,9 +1,15 @@
 /**
  * Wire types of Hearth's own admin API (`/_hearth/api/v1/`), shared with the GUI, which imports
- * this file with `import type` only. Types only: no values, no imports.
+ * this file with `import type` only. Types only: no values. Where a service's report is sent as
+ * is (TLS and backup status, log records), the shape is defined once in the service's types-only
+ * module and re-exported here with `export type`; those modules import nothing, so the GUI can
+ * type-check them without Node (services may not import api/, so the shapes cannot live here).
  */
+import type { LogLevelName, LogRecord } from '../../../log-record.ts';
+import type { BackupInfo, BackupStatus, CertificateInfo, DnsProviderName, TlsMode, TlsStatus } from '../../../services/admin/status-types.ts';
 
-export type TlsMode = 'none' | 'self-signed' | 'acme-http' | 'acme-dns' | 'files' | 'proxy';
+export type { BackupInfo, CertificateInfo, DnsProviderName, LogLevelName, LogRecord, TlsMode };
+
 export type RegistrationMode = 'closed' | 'token' | 'captcha' | 'open';
 export type ServerState = 'stopped' | 'starting' | 'running' | 'stopping';
 
@@ -103,6 +109,33 @@ export interface CaptchaTestResponse {
   message: string;
 }
 
+/** GET/PUT /tls and every TLS action's answer. Secrets are write-only: only whether one is set. */
+export interface TlsResponse extends TlsStatus {
+  settings: {
+    selfSignedNames: string[];
+    trustedProxies: string[];
+    acme: {
+      directoryUrl: string | null;
+      email: string | null;
+      domains: string[];
+      challengePort: number | null;
+      dnsProvider: DnsProviderName | null;
+      dnsApiUrl: string | null;
+      dnsZone: string | null;
+      dnsApiTokenSet: boolean;
+      dnsHookCommandSet: boolean;
+    };
+  };
+}
+
+/** GET /backups, PUT /backups/settings */
+export type BackupsResponse = BackupStatus;
+
+/** POST /backups */
+export interface BackupNowResponse {
+  backup: BackupInfo;
+}
+
 /** POST /backups/verify */
 export interface VerifyBackupResponse {
   ok: true;
@@ -110,6 +143,16 @@ export interface VerifyBackupResponse {
   serverName: string;
   files: number;
   bytes: number;
+}
+
+/** GET /logs */
+export interface LogsResponse {
+  /** Newest first. */
+  records: LogRecord[];
+  /** Records matching the filter (at most the ring's size). */
+  total: number;
+  /** Records kept in memory, matching or not. */
+  kept: number;
 }
 
 export interface MatrixErrorBody {
