@@ -1,9 +1,8 @@
 // sql.js's SQLite build, and the one thing its API lacks: a true in-memory database.
 // `new SQL.Database()` keeps the database as a file in Emscripten's in-memory file system, so
 // every commit copies each changed page into that file through JavaScript (most of a small
-// transaction's cost) and the whole image sits in memory twice: the file, plus SQLite's page
-// cache over it. A `:memory:` database keeps its pages in the page cache only, and a commit
-// copies nothing. Opening one needs sqlite3_open's out-pointer read from the module's memory,
+// transaction's cost), and the image sits in that file besides SQLite's page cache over it. A
+// `:memory:` database keeps its pages in the page cache only, and a commit copies nothing. Opening one needs sqlite3_open's out-pointer read from the module's memory,
 // which sql.js does not export; Emscripten's instantiateWasm hook hands it to us instead.
 // With the memory in hand, statements are driven through SQLite's C API directly: sql.js's
 // Statement copies every string parameter through two JavaScript loops and a malloc/free pair,
