@@ -11,7 +11,7 @@ import type {
   VerifyBackupResponse,
 } from '../../../server/api/admin/hearth/types.ts';
 import { request, requestBlob } from './client.ts';
-import type { BackupsResponse, BackupInfo, LogLevelName, LogsResponse, TlsResponse, TlsUpdate } from './wire.ts';
+import type { BackupNowResponse, BackupsResponse, LogLevelName, LogsResponse, TlsResponse, TlsUpdate } from './wire.ts';
 
 const V1 = '/_hearth/api/v1';
 
@@ -34,7 +34,7 @@ export const adminApi = {
   backups: (token: string) => request<BackupsResponse>('GET', `${V1}/backups`, { token }),
   updateBackupSettings: (token: string, body: { dir?: string | null; intervalHours?: number | null; keep?: number | null }) =>
     request<BackupsResponse>('PUT', `${V1}/backups/settings`, { token, body }),
-  backupNow: (token: string) => request<{ backup: BackupInfo }>('POST', `${V1}/backups`, { token }),
+  backupNow: (token: string) => request<BackupNowResponse>('POST', `${V1}/backups`, { token }),
   verifyBackup: (token: string, name: string) => request<VerifyBackupResponse>('POST', `${V1}/backups/verify`, { token, body: { name } }),
 
   captcha: (token: string) => request<CaptchaResponse>('GET', `${V1}/captcha`, { token }),

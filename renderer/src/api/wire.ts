@@ -9,6 +9,7 @@ import type { DnsProviderName, TlsMode } from '../../../server/api/admin/hearth/
 
 export type {
   BackupInfo,
+  BackupNowResponse,
   BackupsResponse,
   CertificateInfo,
   DnsProviderName as DnsProvider,
