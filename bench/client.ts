@@ -20,7 +20,7 @@ import { Agent, request as httpRequest } from 'node:http';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { buildServerIfNeeded, cpuMs, procStatusMb as rssMb, startServerProcess, stopServerProcess } from './server-process.ts';
+import { buildServerIfNeeded, cpuMs, procStatusMb, startServerProcess, stopServerProcess } from './server-process.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -46,7 +46,7 @@ const SYNC_HISTORY = Number(args['sync-history']);
 const SECRET = 'bench-shared-secret';
 const PASSWORD = 'bench-password-123';
 
-buildServerIfNeeded(args.tsx!);
+if (!args.tsx) buildServerIfNeeded();
 const dataDir = mkdtempSync(join(tmpdir(), 'hearth-bench-client-'));
 
 // ---------------------------------------------------------------------------------------------
@@ -166,7 +166,7 @@ async function main(): Promise<void> {
   BASE = server.url;
   const pid = server.pid;
   process.stdout.write(`server pid ${pid} at ${BASE}, data ${dataDir} (started in ${f0(performance.now() - t0)} ms)\n`);
-  const rssIdle = rssMb(pid);
+  const rssIdle = procStatusMb(pid);
 
   try {
     const probe = await call('POST', '/_matrix/client/v3/createRoom', { body: {} });
@@ -190,7 +190,7 @@ async function main(): Promise<void> {
     const senders = users.slice(0, SENDERS).map((u, i) => ({ user: u, roomId: rooms.find((r) => r.members.includes(u))?.id ?? rooms[i % ROOMS]!.id }));
     // warm-up: a few sends per sender (JIT, connection setup), not measured
     await Promise.all(senders.map((s) => ok('PUT', sendPath(s.roomId), { token: s.user.token, body: { msgtype: 'm.text', body: 'warm-up' } })));
-    const rssBefore = rssMb(pid);
+    const rssBefore = procStatusMb(pid);
     const cpuBefore = cpuMs(pid);
     const latencies: number[] = [];
     let errors = 0;
@@ -210,7 +210,7 @@ async function main(): Promise<void> {
       }),
     );
     const sendSeconds = (performance.now() - tSend) / 1000;
-    const rssAfter = rssMb(pid);
+    const rssAfter = procStatusMb(pid);
     const cpuPerMessage = (cpuMs(pid) - cpuBefore) / MESSAGES;
     latencies.sort((a, b) => a - b);
     const throughput = MESSAGES / sendSeconds;
@@ -311,7 +311,7 @@ async function main(): Promise<void> {
     }
     const isCold = isTimes[0]!;
     const isWarm = [...isTimes.slice(1)].sort((a, b) => a - b);
-    const rssEnd = rssMb(pid);
+    const rssEnd = procStatusMb(pid);
 
     // --- report
     const p50 = pct(latencies, 50);

@@ -126,7 +126,6 @@ const roomPath = (roomId: string, rest: string): string => `/_matrix/client/v3/r
 
 interface Joiner {
   server: ServerProcess;
-  url: string;
   serverName: string;
   fedUrl: string;
   dataDir: string;
@@ -145,7 +144,7 @@ async function startJoiner(): Promise<Joiner> {
   };
   writeFileSync(config, JSON.stringify(settings));
   const server = await startServerProcess(['--data', dataDir, '--config', config], { tsx: args.tsx! });
-  return { server, url: server.url, serverName: settings.serverName!, fedUrl: `https://127.0.0.1:${port}`, dataDir };
+  return { server, serverName: settings.serverName!, fedUrl: `https://127.0.0.1:${port}`, dataDir };
 }
 
 /** Samples a process's VmRSS every 10 ms until stopped; returns the highest sample. */
@@ -250,7 +249,7 @@ async function pushPdus(resident: FederatedServer, joiner: Joiner, roomId: strin
 
 async function main(): Promise<void> {
   log(`Hearth federation benchmark: Node ${process.version}, ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'})${args.quick ? ', --quick' : ''}\n`);
-  buildServerIfNeeded(args.tsx!);
+  if (!args.tsx) buildServerIfNeeded();
   const resident = await startFederatedServer({ settings: { logLevel: args['log-level'] as 'warn', federationRetryMinMs: 200 } });
   let joiner: Joiner | undefined;
   try {
@@ -261,7 +260,7 @@ async function main(): Promise<void> {
 
     joiner = await startJoiner();
     const pid = joiner.server.pid;
-    const visitor = await register(joiner.url, 'visitor');
+    const visitor = await register(joiner.server.url, 'visitor');
     const rssBefore = procStatusMb(pid, 'VmRSS');
     const hwmBefore = procStatusMb(pid, 'VmHWM');
     log(`joiner ${joiner.serverName} (child pid ${pid}), RSS ${f0(rssBefore)} MB; joining…\n`);
@@ -269,7 +268,7 @@ async function main(): Promise<void> {
     // 1. the join
     const stopSampling = sampleRss(pid);
     const tJoin = performance.now();
-    const joined = await call(`${joiner.url}/_matrix/client/v3/join/${encodeURIComponent(room.roomId)}?server_name=${encodeURIComponent(resident.serverName)}`, 'POST', {
+    const joined = await call(`${joiner.server.url}/_matrix/client/v3/join/${encodeURIComponent(room.roomId)}?server_name=${encodeURIComponent(resident.serverName)}`, 'POST', {
       token: visitor.token,
       body: {},
     });
@@ -278,8 +277,8 @@ async function main(): Promise<void> {
     const hwmAfter = procStatusMb(pid, 'VmHWM');
     const rssAfter = procStatusMb(pid, 'VmRSS');
     if (joined.status !== 200) throw new Error(`join → ${joined.status} ${JSON.stringify(joined.json)}`);
-    const joinedMembers = Object.keys((await ok(`${joiner.url}${roomPath(room.roomId, 'joined_members')}`, 'GET', { token: visitor.token })).joined).length;
-    const joinerState = ((await ok(`${joiner.url}${roomPath(room.roomId, 'state')}`, 'GET', { token: visitor.token })) as unknown[]).length;
+    const joinedMembers = Object.keys((await ok(`${joiner.server.url}${roomPath(room.roomId, 'joined_members')}`, 'GET', { token: visitor.token })).joined).length;
+    const joinerState = ((await ok(`${joiner.server.url}${roomPath(room.roomId, 'state')}`, 'GET', { token: visitor.token })) as unknown[]).length;
     const wantMembers = MEMBERS + 2;
     const wantState = room.stateCount + 1;
     log(`  joined in ${f0(joinMs)} ms; the joiner sees ${joinedMembers} joined members (want ${wantMembers}) and ${joinerState} state events (want ${wantState})\n`);
@@ -301,7 +300,7 @@ async function main(): Promise<void> {
     const sendDoneMs = performance.now() - tSend;
     const marker = (await send(room.creator, 'last one')).event_id as string;
     for (;;) {
-      const r = await call(`${joiner.url}${roomPath(room.roomId, `event/${encodeURIComponent(marker)}`)}`, 'GET', { token: visitor.token });
+      const r = await call(`${joiner.server.url}${roomPath(room.roomId, `event/${encodeURIComponent(marker)}`)}`, 'GET', { token: visitor.token });
       if (r.status === 200) break;
       if (performance.now() - tSend > 600_000) throw new Error('the joiner did not get the messages within 10 minutes');
       await new Promise((r) => setTimeout(r, 10));

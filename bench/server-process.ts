@@ -27,8 +27,8 @@ function nodeArgs(tsx: boolean): string[] {
 }
 
 /** Builds the bundle when it is older than the sources (what `npm start`'s prestart does). */
-export function buildServerIfNeeded(tsx: boolean): void {
-  if (!tsx) execFileSync(process.execPath, [join(ROOT, 'scripts', 'build-if-needed.mjs')], { cwd: ROOT, stdio: 'inherit' });
+export function buildServerIfNeeded(): void {
+  execFileSync(process.execPath, [join(ROOT, 'scripts', 'build-if-needed.mjs')], { cwd: ROOT, stdio: 'inherit' });
 }
 
 export function startServerProcess(serverArgs: string[], opts: { tsx: boolean }): Promise<ServerProcess> {

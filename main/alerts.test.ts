@@ -17,7 +17,7 @@ import {
 } from './alerts.ts';
 import { ServerLifecycle } from './lifecycle.ts';
 import { PREFERENCES_FILE, defaultPreferences, loadPreferences, savePreferences } from './settings.ts';
-import type { TlsMode } from '../server/services/admin/tls.ts';
+import type { TlsMode } from '../server/services/admin/status-types.ts';
 
 const DAY = 86_400_000;
 const GB = 1024 ** 3;

@@ -10,8 +10,7 @@
  */
 import { statfs } from 'node:fs/promises';
 // Type-only: the shapes the server's services report, without loading the server's code.
-import type { BackupStatus } from '../server/services/admin/backups.ts';
-import type { CertificateInfo, TlsStatus } from '../server/services/admin/tls.ts';
+import type { BackupStatus, CertificateInfo, TlsStatus } from '../server/services/admin/status-types.ts';
 import type { ShellStatus } from './lifecycle.ts';
 import { truncate } from './tray-model.ts';
 // The GUI's own address scheme and byte sizes (plain modules, no DOM): a notification opens the

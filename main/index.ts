@@ -27,7 +27,9 @@ if (!app.requestSingleInstanceLock()) {
 }
 
 async function main(): Promise<void> {
-  // The server runs in this process, so it gets the same V8 settings as the headless one.
+  // The server runs in this process, so it gets the heap-growth limit the headless CLI sets at
+  // run time; npm start's command-line flags (--max-semi-space-size, --v8-pool-size) do not
+  // reach Electron, so those stay at V8's defaults here.
   tuneRuntimeForServer();
   await app.whenReady();
   const userData = app.getPath('userData');

@@ -15,7 +15,7 @@ import { randomBytes } from 'node:crypto';
 import type { WiringContext, WiringPart } from './wiring.ts';
 import { federationTransport, fedPath } from './wiring-federation.ts';
 import { redactEvent } from './core/events/redaction.ts';
-import { federationWire } from './services/federation/receiver/history.ts';
+import { federationWire } from './core/events/hashes.ts';
 import { createSqlJsFederationQueue } from './storage/sqljs/federation-queue.ts';
 import { DEFAULT_BACKOFF, DestinationHealthService } from './services/federation/destinations.ts';
 import { FederationSender } from './services/federation/sender/sender.ts';

@@ -3,8 +3,7 @@
 // password, deactivate, invite codes through /register, room deletion, reports, server notices.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
-import { startTestServer, type TestServer } from './harness.ts';
+import { registerAdmin, startTestServer, type TestServer } from './harness.ts';
 
 const SECRET = 's';
 const A = '/_synapse/admin';
@@ -12,9 +11,7 @@ const enc = encodeURIComponent;
 
 /** Registers a server admin through shared-secret registration (Synapse's register_new_matrix_user). */
 async function makeAdmin(s: TestServer, username: string): Promise<{ user_id: string; access_token: string }> {
-  const nonce = (await s.request('GET', `${A}/v1/register`)).json.nonce as string;
-  const mac = createHmac('sha1', SECRET).update(`${nonce}\0${username}\0adminpw\0admin`).digest('hex');
-  const r = await s.request('POST', `${A}/v1/register`, { body: { nonce, username, password: 'adminpw', admin: true, mac } });
+  const r = await registerAdmin(s, SECRET, username);
   assert.equal(r.status, 200, JSON.stringify(r.json));
   return r.json;
 }

@@ -5,8 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
-import { startTestServer } from './harness.ts';
+import { registerAdmin, startTestServer } from './harness.ts';
 
 const SECRET = 'fed-admin-secret';
 const D = '/_synapse/admin/v1/federation/destinations';
@@ -14,9 +13,7 @@ const D = '/_synapse/admin/v1/federation/destinations';
 test('the federation admin API shows a failing destination and resets its backoff', async () => {
   const s = await startTestServer({ registrationSharedSecret: SECRET, federationAllowPrivateAddresses: true, federationRetryMinMs: 60_000 });
   try {
-    const nonce = (await s.request('GET', '/_synapse/admin/v1/register')).json.nonce as string;
-    const mac = createHmac('sha1', SECRET).update(`${nonce}\0root\0adminpw\0admin`).digest('hex');
-    const root = (await s.request('POST', '/_synapse/admin/v1/register', { body: { nonce, username: 'root', password: 'adminpw', admin: true, mac } })).json;
+    const root = (await registerAdmin(s, SECRET)).json;
     const alice = await s.registerUser('alice');
 
     // Nothing listens on port 1 (a free port found now could be bound by another test before the

@@ -2,6 +2,7 @@
  * Starts a real Hearth on 127.0.0.1 with a random port and a fresh temporary data folder, and
  * offers small helpers over real HTTP. Tests use this, never mocks.
  */
+import { createHmac } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -65,4 +66,19 @@ export async function startTestServer(settings: PartialSettings = {}): Promise<T
     },
   };
   return server;
+}
+
+/**
+ * Signs up a server admin through Synapse's shared-secret registration (admin_api/register_api.md,
+ * what register_new_matrix_user does) with password 'adminpw'; returns the raw answer so callers
+ * choose what to check.
+ */
+export async function registerAdmin(
+  server: Pick<TestServer, 'request'>,
+  secret: string,
+  username = 'root',
+): Promise<{ status: number; json: any }> {
+  const nonce = (await server.request('GET', '/_synapse/admin/v1/register')).json.nonce as string;
+  const mac = createHmac('sha1', secret).update(`${nonce}\0${username}\0adminpw\0admin`).digest('hex');
+  return server.request('POST', '/_synapse/admin/v1/register', { body: { nonce, username, password: 'adminpw', admin: true, mac } });
 }

@@ -9,15 +9,12 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { startTestServer, type TestServer } from './harness.ts';
+import type { Session } from './federation-harness.ts';
+import { registerAdmin, startTestServer, type TestServer } from './harness.ts';
+import { gateway } from './push-gateway.ts';
 
 const SECRET = 's';
 const enc = encodeURIComponent;
-
-type Session = { user_id: string; access_token: string };
 
 describe('unread counts after a whole room is deleted', () => {
   let s: TestServer;
@@ -25,9 +22,7 @@ describe('unread counts after a whole room is deleted', () => {
 
   before(async () => {
     s = await startTestServer({ registrationSharedSecret: SECRET });
-    const nonce = (await s.request('GET', '/_synapse/admin/v1/register')).json.nonce as string;
-    const mac = createHmac('sha1', SECRET).update(`${nonce}\0root\0adminpw\0admin`).digest('hex');
-    const r = await s.request('POST', '/_synapse/admin/v1/register', { body: { nonce, username: 'root', password: 'adminpw', admin: true, mac } });
+    const r = await registerAdmin(s, SECRET);
     assert.equal(r.status, 200, JSON.stringify(r.json));
     root = r.json;
   });
@@ -139,33 +134,3 @@ describe('unread counts after a whole room is deleted', () => {
     assert.equal(afterDelete.notification.counts.unread, 2, 'only the joined room counts');
   });
 });
-
-/** A push gateway on 127.0.0.1 recording the bodies it gets; `next` waits for a matching one. */
-async function gateway(t: { after(fn: () => unknown): void }): Promise<{ url: string; next(match: (body: any) => boolean): Promise<any> }> {
-  const received: any[] = [];
-  const server = createServer((req, res) => {
-    let data = '';
-    req.on('data', (c) => (data += c));
-    req.on('end', () => {
-      received.push(JSON.parse(data));
-      res.writeHead(200, { 'Content-Type': 'application/json' });
-      res.end('{"rejected":[]}');
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  t.after(() => new Promise((r) => { server.closeAllConnections(); server.close(r); }));
-  let seen = 0;
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/_matrix/push/v1/notify`,
-    async next(match) {
-      for (const deadline = Date.now() + 5000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 20))) {
-        const i = received.findIndex((b, j) => j >= seen && match(b));
-        if (i >= 0) {
-          seen = i + 1;
-          return received[i];
-        }
-      }
-      throw new Error(`no matching push among ${JSON.stringify(received)}`);
-    },
-  };
-}

@@ -28,6 +28,7 @@ import { readPowerLevels } from '../core/auth/power-levels.ts';
 import { getRoomVersion, type RoomVersion } from '../core/room-versions.ts';
 import type { StoredPdu } from '../core/events/types.ts';
 import type { Database } from '../storage/storage.ts';
+import { gateway } from './push-gateway.ts';
 
 const ALICE = '@alice:test';
 const BOB = '@bob:test';
@@ -60,6 +61,7 @@ async function world(t: { after(fn: () => unknown): void }, pusherRetry = { init
   const events = new Map<string, StoredPdu>();
   const rooms = {
     joinedMembers: (roomId: string) => members.get(roomId) ?? [],
+    isJoined: (roomId: string, userId: string) => (members.get(roomId) ?? []).includes(userId),
     displayName: (_roomId: string, userId: string) => (userId === ALICE ? 'Alice' : userId === BOB ? 'Bob' : null),
     powerLevels: () => readPowerLevels(V10, undefined, { content: { users: { [BOB]: 50 } } } as never),
     roomName: () => 'Test room',
@@ -435,43 +437,6 @@ describe('unread counts and /notifications', () => {
     assert.equal((await w.req('GET', `${P}/notifications?from=abc`)).json.errcode, 'M_INVALID_PARAM');
   });
 });
-
-/** A fake push gateway on 127.0.0.1 answering with `answer(call index)`. */
-async function gateway(t: { after(fn: () => unknown): void }, answer: (i: number) => { status: number; body: unknown }) {
-  const received: any[] = [];
-  const waiters: (() => void)[] = [];
-  const server = createServer((req, res) => {
-    let data = '';
-    req.on('data', (c) => (data += c));
-    req.on('end', () => {
-      const a = answer(received.length);
-      received.push({ path: req.url, body: JSON.parse(data) });
-      res.writeHead(a.status, { 'Content-Type': 'application/json' });
-      res.end(JSON.stringify(a.body));
-      for (const w of waiters.splice(0)) w();
-    });
-  });
-  await listen(server);
-  t.after(
-    () =>
-      new Promise((r) => {
-        server.close(r);
-        server.closeAllConnections();
-      }),
-  );
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/_matrix/push/v1/notify`;
-  const waitFor = async (n: number): Promise<void> => {
-    const deadline = Date.now() + 5000;
-    while (received.length < n) {
-      if (Date.now() > deadline) throw new Error(`gateway got ${received.length} of ${n} calls`);
-      await new Promise<void>((r) => {
-        waiters.push(r);
-        setTimeout(r, 100);
-      });
-    }
-  };
-  return { url, received, waitFor };
-}
 
 const pusherBody = (url: string, extra: Record<string, unknown> = {}) => ({
   kind: 'http',

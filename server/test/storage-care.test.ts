@@ -7,10 +7,10 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
 import { checkRemoteRoomComplexity, checkReportedRoomComplexity, COMPLEXITY_ERROR, fetchRemoteRoomComplexity, roomComplexity } from '../services/admin/storage-care.ts';
 import { MatrixError } from '../errors.ts';
 import { startFakeRemote, startFederatedServer, tlsRequest, type FakeRemote, type FederatedServer } from './federation-harness.ts';
+import { registerAdmin } from './harness.ts';
 import { startAdminClient, USER_TOKEN, type AdminClient } from './storage-care-fixture.ts';
 
 const A = '/_synapse/admin/v1';
@@ -25,9 +25,7 @@ describe('storage care', () => {
 
   before(async () => {
     server = await startFederatedServer({ settings: { registrationSharedSecret: 's' } });
-    const nonce = (await server.request('GET', '/_synapse/admin/v1/register')).json.nonce as string;
-    const mac = createHmac('sha1', 's').update(`${nonce}\0root\0adminpw\0admin`).digest('hex');
-    admin = (await server.request('POST', '/_synapse/admin/v1/register', { body: { nonce, username: 'root', password: 'adminpw', admin: true, mac } })).json;
+    admin = (await registerAdmin(server, 's')).json;
     alice = await server.registerUser('alice');
     [hearthAdmin, fake] = await Promise.all([startAdminClient(server), startFakeRemote()]);
   });

@@ -1,17 +1,22 @@
 /** Hearth's own admin API (/_hearth/api/v1/), typed by the server's wire types. */
+import { request, requestBlob } from './client.ts';
 import type {
   AdminLoginResponse,
+  BackupNowResponse,
+  BackupsResponse,
   CaptchaResponse,
   CaptchaTestResponse,
+  LogLevelName,
+  LogsResponse,
   SettingsResponse,
   SetupRequest,
   SetupResponse,
   SetupStateResponse,
   StatusResponse,
+  TlsResponse,
+  TlsUpdate,
   VerifyBackupResponse,
-} from '../../../server/api/admin/hearth/types.ts';
-import { request, requestBlob } from './client.ts';
-import type { BackupNowResponse, BackupsResponse, LogLevelName, LogsResponse, TlsResponse, TlsUpdate } from './wire.ts';
+} from './wire.ts';
 
 const V1 = '/_hearth/api/v1';
 

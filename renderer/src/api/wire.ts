@@ -2,21 +2,31 @@
  * Wire shapes the GUI reads that server/api/admin/hearth/types.ts does not carry: the TLS page's
  * update request, and Synapse's admin API as its documentation describes it (element-hq/synapse
  * docs/admin_api/: user_admin_api.md, rooms.md, registration_tokens.md, event_reports.md,
- * federation.md). Hearth's TLS, backups and logs answers are the server's own types, re-exported
- * here (type-only) so the pages keep one import. Types only.
+ * federation.md). Hearth's own admin answers (setup, status, TLS, backups, captcha, logs) are the
+ * server's types, re-exported here (type-only) so the pages keep one import. Types only.
  */
 import type { DnsProviderName, TlsMode } from '../../../server/api/admin/hearth/types.ts';
 
 export type {
+  AdminLoginResponse,
   BackupInfo,
   BackupNowResponse,
   BackupsResponse,
+  CaptchaResponse,
+  CaptchaTestResponse,
   CertificateInfo,
-  DnsProviderName as DnsProvider,
+  DnsProviderName,
   LogLevelName,
   LogRecord,
   LogsResponse,
+  SettingsResponse,
+  SetupRequest,
+  SetupResponse,
+  SetupStateResponse,
+  StatusResponse,
+  TlsMode,
   TlsResponse,
+  VerifyBackupResponse,
 } from '../../../server/api/admin/hearth/types.ts';
 
 // ---- Hearth: PUT /_hearth/api/v1/tls ----

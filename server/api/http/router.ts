@@ -56,9 +56,12 @@ interface Route {
 
 type Done = (err?: unknown) => void;
 
+/** An error to pass on, as Express reads next(value): 'route' only means "try the next route". */
+const failed = (err: unknown): boolean => err !== undefined && err !== null && err !== 'route';
+
 /** Express's parameter decoding: a malformed escape is the client's error (400). */
 function decodeParam(value: string): string {
-  if (value.length === 0 || !value.includes('%')) return value;
+  if (!value.includes('%')) return value;
   try {
     return decodeURIComponent(value);
   } catch (err) {
@@ -74,7 +77,6 @@ export class ApiRouter {
   readonly router: RequestHandler = (req, res, next) => this.dispatch(req, res, next);
   private readonly buckets = new Map<string, Route[]>();
   private readonly rest: Route[] = [];
-  private readonly known: { method: HttpMethod; test: (path: string) => boolean }[] = [];
 
   constructor(private readonly maxJsonBodyBytes: number) {}
 
@@ -84,8 +86,6 @@ export class ApiRouter {
     // DELETE is parsed too: some DELETEs carry a body (user-interactive auth on /devices/{id}).
     const chain = opts.rawBody || method === 'GET' ? handlers : [jsonBody(this.maxJsonBodyBytes), ...handlers];
     for (const p of list) {
-      const m = match(p, { decode: false });
-      this.known.push({ method, test: (path) => m(path) !== false });
       const key = routeBucket(p);
       let target = this.rest;
       if (key !== undefined) {
@@ -101,20 +101,19 @@ export class ApiRouter {
   private dispatch(req: Request, res: Response, next: NextFunction): void {
     const path = req.path;
     const bucket = this.buckets.get(requestBucket(path));
-    const allowed = req.method === 'OPTIONS' ? new Set<string>() : undefined;
     const afterAll: Done = (err) => {
-      if (err !== undefined && err !== null && err !== 'route') return next(err);
-      if (allowed && allowed.size > 0) return sendAllow(res, allowed);
+      if (failed(err)) return next(err);
+      // No route takes OPTIONS, so every route with this path is one the Allow header lists.
+      const methods = req.method === 'OPTIONS' ? this.methodsFor(path) : [];
+      if (methods.length > 0) return sendAllow(res, methods);
       next();
     };
-    if (!bucket) return this.walk(this.rest, 0, path, allowed, req, res, afterAll);
-    this.walk(bucket, 0, path, allowed, req, res, (err) =>
-      err !== undefined && err !== null && err !== 'route' ? next(err) : this.walk(this.rest, 0, path, allowed, req, res, afterAll),
-    );
+    if (!bucket) return this.walk(this.rest, 0, path, req, res, afterAll);
+    this.walk(bucket, 0, path, req, res, (err) => (failed(err) ? next(err) : this.walk(this.rest, 0, path, req, res, afterAll)));
   }
 
   /** The routes of `list` from `from` on whose path and method fit, in order, as Express tries them. */
-  private walk(list: readonly Route[], from: number, path: string, allowed: Set<string> | undefined, req: Request, res: Response, done: Done): void {
+  private walk(list: readonly Route[], from: number, path: string, req: Request, res: Response, done: Done): void {
     for (let i = from; i < list.length; i++) {
       const route = list[i]!;
       let found: ReturnType<Route['match']>;
@@ -123,18 +122,11 @@ export class ApiRouter {
       } catch (err) {
         return done(err);
       }
-      if (!found) continue;
-      if (!handles(route, req.method)) {
-        if (allowed) {
-          allowed.add(route.method);
-          if (route.method === 'GET') allowed.add('HEAD');
-        }
-        continue;
-      }
+      if (!found || !handles(route, req.method)) continue;
       req.params = found.params as Request['params'];
       return runChain(route.handlers, req, res, (err) => {
-        if (err !== undefined && err !== null && err !== 'route') return done(err);
-        this.walk(list, i + 1, path, allowed, req, res, done);
+        if (failed(err)) return done(err);
+        this.walk(list, i + 1, path, req, res, done);
       });
     }
     done();
@@ -149,7 +141,8 @@ export class ApiRouter {
 
   /** Methods registered for a concrete request path (empty when the path is unknown). */
   methodsFor(path: string): HttpMethod[] {
-    return [...new Set(this.known.filter((k) => k.test(path)).map((k) => k.method))];
+    const routes = [...(this.buckets.get(requestBucket(path)) ?? []), ...this.rest];
+    return [...new Set(routes.filter((route) => hasPath(route, path)).map((route) => route.method))];
   }
 }
 
@@ -170,9 +163,18 @@ function runChain(handlers: readonly RequestHandler[], req: Request, res: Respon
   next();
 }
 
-/** Express's answer to OPTIONS on a known path nothing else answered. */
-function sendAllow(res: Response, methods: Set<string>): void {
-  const allow = [...methods].sort().join(', ');
+/** Whether the route's path fits, its parameters decoded or not (a malformed escape still fits). */
+function hasPath(route: Route, path: string): boolean {
+  try {
+    return route.match(path) !== false;
+  } catch {
+    return true;
+  }
+}
+
+/** Express's answer to OPTIONS on a known path nothing else answered; HEAD goes with GET. */
+function sendAllow(res: Response, methods: readonly HttpMethod[]): void {
+  const allow = [...new Set<string>(methods.includes('GET') ? [...methods, 'HEAD'] : methods)].sort().join(', ');
   res.setHeader('Allow', allow);
   res.setHeader('Content-Length', Buffer.byteLength(allow));
   res.setHeader('Content-Type', 'text/plain');

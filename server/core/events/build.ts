@@ -89,8 +89,7 @@ export function buildEvent(version: RoomVersion, proto: ProtoEvent, options: Bui
   // A new event has no age_ts, so what its signature covers and what its id hashes are the same
   // bytes (redacted, without signatures and unsigned): encoded once, for both.
   const bytes = referenceBytes(version, pdu);
-  const signature = encodeBase64(ed25519Sign(options.signingKey, bytes));
-  const signed: Pdu = { ...pdu, signatures: { [options.serverName]: { [options.signingKey.keyId]: signature } } };
+  const signed = withSignature(pdu, options.serverName, options.signingKey.keyId, encodeBase64(ed25519Sign(options.signingKey, bytes)));
   const eventId = pdu.event_id ?? eventIdFromReferenceHash(version, sha256(bytes));
   const result: StoredPdu = { ...signed, event_id: eventId };
   if (proto.unsigned !== undefined) result.unsigned = proto.unsigned;
@@ -101,9 +100,13 @@ export function buildEvent(version: RoomVersion, proto: ProtoEvent, options: Bui
  * join, or an invitee's server signing an invite). Returns a new PDU; other signatures are kept. */
 export function signEvent<T extends Pdu>(version: RoomVersion, pdu: T, serverName: string, key: Ed25519SigningKey): T {
   const redacted = redactedView(version, wireForm(version, pdu));
-  const signature = computeSignature(redacted, key, { strict: version.strictCanonicalJson });
+  return withSignature(pdu, serverName, key.keyId, computeSignature(redacted, key, { strict: version.strictCanonicalJson }));
+}
+
+/** The PDU with one more signature (a copy; other servers' and keys' signatures are kept). */
+function withSignature<T extends Pdu>(pdu: T, serverName: string, keyId: string, signature: string): T {
   const old: Signatures = pdu.signatures ?? {};
-  return { ...pdu, signatures: { ...old, [serverName]: { ...(old[serverName] ?? {}), [key.keyId]: signature } } };
+  return { ...pdu, signatures: { ...old, [serverName]: { ...(old[serverName] ?? {}), [keyId]: signature } } };
 }
 
 function formatRefs(version: RoomVersion, refs: readonly EventRef[], options: BuildOptions): Pdu['prev_events'] {

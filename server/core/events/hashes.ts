@@ -21,6 +21,12 @@ export function wireForm(version: Pick<RoomVersion, 'eventIdFormat'>, event: obj
   return copy;
 }
 
+/** A PDU as sent to other servers: the room version's wire form, without our `unsigned`. */
+export function federationWire(version: Pick<RoomVersion, 'eventIdFormat'>, pdu: object): Record<string, unknown> {
+  const { unsigned: _u, ...rest } = wireForm(version, pdu);
+  return rest;
+}
+
 /** SHA-256 over the canonical JSON of the event without `unsigned`, `signatures` and `hashes`. */
 export function computeContentHash(version: HashVersion, event: object): Buffer {
   const { unsigned: _u, signatures: _s, hashes: _h, ...rest } = wireForm(version, event);

@@ -14,8 +14,6 @@ import type { Database } from '../../storage/storage.ts';
 import { BackupFormatError, TarWriter, readBackup, type BackupManifest } from './backup-format.ts';
 import type { BackupInfo, BackupStatus } from './status-types.ts';
 
-export type { BackupInfo, BackupStatus };
-
 export const DATABASE_ENTRY = 'database.sqlite';
 export const SIGNING_KEY_ENTRY = 'signing.key';
 const MEDIA_DIR = 'media';

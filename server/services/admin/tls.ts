@@ -15,8 +15,6 @@ import type * as X509 from '@peculiar/x509';
 import { Http01Responder, obtainCertificate, dnsProviderFromSettings, type DnsProvider } from './acme.ts';
 import type { CertificateInfo, DnsProviderName, TlsMode, TlsStatus } from './status-types.ts';
 
-export type { CertificateInfo, TlsMode, TlsStatus };
-
 type X509Module = typeof X509;
 let x509Module: Promise<X509Module> | undefined;
 /** @peculiar/x509 is loaded on first use (~20 MB): only making certificates needs it. */

@@ -28,7 +28,7 @@ import type { Ed25519SigningKey } from '../../core/crypto/ed25519.ts';
 import type { RoomVersion } from '../../core/room-versions.ts';
 import { getRoomVersion } from '../../core/room-versions.ts';
 import { signEvent } from '../../core/events/build.ts';
-import { referenceHashBase64 } from '../../core/events/hashes.ts';
+import { federationWire, referenceHashBase64 } from '../../core/events/hashes.ts';
 import { stateMapKey, type JsonObject, type StoredPdu } from '../../core/events/types.ts';
 import { selectAuthEventIds } from '../../core/auth/auth-events.ts';
 import { checkEventAuth } from '../../core/auth/rules.ts';
@@ -41,7 +41,7 @@ import type { EventSender } from '../rooms/send-event.ts';
 import type { RoomEntry } from '../rooms/room-cache.ts';
 import type { StrippedStateEvent } from '../rooms/reader.ts';
 import type { IncomingPdus } from './receiver/incoming-pdu.ts';
-import { federationWire, type FederationHistory } from './receiver/history.ts';
+import type { FederationHistory } from './receiver/history.ts';
 import { roomAllowsServer } from './receiver/server-acl.ts';
 import { remoteServersOf } from './room-servers.ts';
 

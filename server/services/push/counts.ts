@@ -26,6 +26,8 @@ export interface PushCountsDeps {
   rules: { compiled(userId: string): CompiledRuleset };
   rooms: {
     joinedMembers(roomId: string): string[];
+    /** Whether the user is joined to the room (a lookup, without copying the member list). */
+    isJoined(roomId: string, userId: string): boolean;
     /** The user's display name in the room (m.room.member displayname), or null. */
     displayName(roomId: string, userId: string): string | null;
     /** The room's current power levels (core/auth/power-levels.ts readPowerLevels). */
@@ -103,7 +105,7 @@ export class PushCounts implements UnreadCountsSource {
     // A sync whose bound is older than the kept count (another device's, begun earlier) counts
     // its own range, so it reports nothing it will not also show.
     if (tally && tally.after === after && upTo < tally.upTo) {
-      return this.deps.store.unreadByThread(userId, roomId, after, upTo).map(({ threadId, notify, highlight }) => ({ threadId, notify, highlight }));
+      return this.deps.store.unreadByThread(userId, roomId, after, upTo);
     }
     if (!tally || tally.after !== after || now - tally.countedAt > TALLY_TTL_MS) {
       tally = { after, upTo: after, byThread: new Map(), countedAt: now };
@@ -203,7 +205,7 @@ export class PushCounts implements UnreadCountsSource {
   totalUnread(userId: string): number {
     let total = 0;
     for (const roomId of this.deps.store.roomsWithNotifications(userId, 0)) {
-      if (this.deps.rooms.joinedMembers(roomId).includes(userId)) total += this.counts(userId, roomId).notification_count;
+      if (this.deps.rooms.isJoined(roomId, userId)) total += this.counts(userId, roomId).notification_count;
     }
     return total;
   }
@@ -289,6 +291,7 @@ export function pushRoomViewFrom(current: (roomId: string) => RoomStateView | un
   const str = (v: unknown): string | null => (typeof v === 'string' && v.length > 0 ? v : null);
   return {
     joinedMembers: (roomId) => [...(current(roomId)?.joined ?? [])],
+    isJoined: (roomId, userId) => current(roomId)?.joined.has(userId) ?? false,
     displayName: (roomId, userId) => str(stateContent(roomId, 'm.room.member', userId)?.displayname),
     powerLevels: (roomId) => {
       const room = current(roomId);

@@ -18,6 +18,7 @@
  */
 import { stateMapKey, type StoredPdu } from '../../core/events/types.ts';
 import { MatrixError } from '../../errors.ts';
+import { errorText } from '../../error-text.ts';
 import type { EventRecord, RoomsStore } from '../../storage/rooms.ts';
 import { SEARCH_KEYS, type SearchCursor, type SearchEntry, type SearchKey, type SearchStore, type SearchTerms } from '../../storage/search.ts';
 import type { BusEvents } from '../bus.ts';
@@ -240,7 +241,7 @@ export class SearchService {
       const op = this.indexOp({ pdu });
       if (op) this.pending.push(op);
     } catch (err) {
-      this.deps.log?.('error', 'search indexing failed', { eventId: pdu.event_id, error: (err as Error).message });
+      this.deps.log?.('error', 'search indexing failed', { eventId: pdu.event_id, error: errorText(err) });
     }
   }
 
@@ -304,7 +305,7 @@ export class SearchService {
       }
       await this.deps.index.index(adds);
     } catch (err) {
-      this.deps.log?.('error', 'search indexing failed', { events: pending.length, error: (err as Error).message });
+      this.deps.log?.('error', 'search indexing failed', { events: pending.length, error: errorText(err) });
     }
   }
 

@@ -84,7 +84,9 @@ export function insertPushActions(w: SqlWriter, rows: readonly NewPushAction[], 
   for (const a of rows) {
     let actions = encoded.get(a.actions);
     if (actions === undefined) encoded.set(a.actions, (actions = JSON.stringify(a.actions)));
-    const key = `${a.roomId}\0${a.eventId}\0${a.threadId}\0${a.notify}\0${a.highlight}\0${a.ts}\0${actions}`;
+    // The rows are one event's (room, event id, ts and notify are the same in all of them), so
+    // only what can differ between its recipients tells outcomes apart.
+    const key = `${a.threadId}\0${a.highlight}\0${actions}`;
     const outcome = outcomes.get(key);
     if (outcome) outcome.users.push(a.userId);
     else outcomes.set(key, { row: a, actions, users: [a.userId] });

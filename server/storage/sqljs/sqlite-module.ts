@@ -13,7 +13,8 @@ import { createRequire } from 'node:module';
 import { isSqliteImage } from './snapshot.ts';
 
 type SqlJsStatic = initSqlJs.SqlJsStatic;
-type SqlJsDatabase = initSqlJs.Database;
+/** sql.js's Database wrapper, with the handle it keeps (swapped for an in-memory one here). */
+type SqlJsShell = initSqlJs.Database & { db: number };
 
 /** The module exports used here; sql.js's typings leave them out. */
 interface SqliteExports {
@@ -45,7 +46,6 @@ interface SqliteExports {
   _malloc(bytes: number): number;
   _free(ptr: number): void;
   stringToNewUTF8(s: string): number;
-  UTF8ToString(ptr: number): string;
 }
 
 const SQLITE_OK = 0;
@@ -96,17 +96,17 @@ export function loadSqliteModule(): Promise<LoadedModule> {
  */
 export function openMemoryDatabase({ SQL, memory }: LoadedModule, image?: Uint8Array): MemoryDatabase {
   const api = SQL as unknown as SqliteExports;
+  const heap = new WasmHeap(api, memory);
   // The wrapper opens a file of its own; its handle is swapped for the in-memory one below, and
   // close() later closes that one and removes the (empty) file.
-  const shell = new SQL.Database() as SqlJsDatabase & { db: number };
-  const errorOf = (handle: number): string => api.UTF8ToString(api._sqlite3_errmsg(handle));
+  const shell = new SQL.Database() as SqlJsShell;
   const name = api.stringToNewUTF8(':memory:');
   const out = api._malloc(4);
   let handle = 0;
   try {
     const rc = api._sqlite3_open(name, out);
-    handle = new Int32Array(memory.buffer, out, 1)[0]!;
-    if (rc !== SQLITE_OK) throw new Error(`cannot open an in-memory database: ${handle ? errorOf(handle) : `SQLite code ${rc}`}`);
+    handle = heap.int32(out);
+    if (rc !== SQLITE_OK) throw new Error(`cannot open an in-memory database: ${handle ? heap.errorMessage(handle) : `SQLite code ${rc}`}`);
     api._RegisterExtensionFunctions(handle);
   } catch (err) {
     if (handle) api._sqlite3_close_v2(handle);
@@ -120,19 +120,19 @@ export function openMemoryDatabase({ SQL, memory }: LoadedModule, image?: Uint8A
   shell.db = handle;
   if (image) {
     try {
-      copyImageInto(SQL, shell, image);
+      copyImageInto(SQL, heap, shell, image);
     } catch (err) {
       shell.close();
       throw err;
     }
   }
-  return new MemoryDatabase(new WasmHeap(api, memory), shell);
+  return new MemoryDatabase(heap, shell);
 }
 
-function copyImageInto(SQL: SqlJsStatic, dest: SqlJsDatabase & { db: number }, image: Uint8Array): void {
-  const api = SQL as unknown as SqliteExports;
+function copyImageInto(SQL: SqlJsStatic, heap: WasmHeap, dest: SqlJsShell, image: Uint8Array): void {
+  const { api } = heap;
   if (!isSqliteImage(image)) throw new Error('cannot load the database image: it is not an SQLite database');
-  const source = new SQL.Database(image) as SqlJsDatabase & { db: number };
+  const source = new SQL.Database(image) as SqlJsShell;
   const main = api.stringToNewUTF8('main');
   try {
     // A backup into an in-memory database cannot change its page size, so it is set first.
@@ -140,11 +140,9 @@ function copyImageInto(SQL: SqlJsStatic, dest: SqlJsDatabase & { db: number }, i
     if (!Number.isInteger(pageSize) || pageSize <= 0) throw new Error('the database image has no page size');
     dest.exec(`PRAGMA page_size = ${pageSize}`);
     const backup = api._sqlite3_backup_init(dest.db, main, source.db, main);
-    if (backup === 0) throw new Error(`cannot load the database image: ${api.UTF8ToString(api._sqlite3_errmsg(dest.db))}`);
-    const stepped = api._sqlite3_backup_step(backup, -1);
-    const finished = api._sqlite3_backup_finish(backup);
-    if (stepped !== SQLITE_DONE || finished !== SQLITE_OK) {
-      throw new Error(`cannot load the database image: ${api.UTF8ToString(api._sqlite3_errmsg(dest.db))}`);
+    const copied = backup !== 0 && api._sqlite3_backup_step(backup, -1) === SQLITE_DONE;
+    if (backup === 0 || api._sqlite3_backup_finish(backup) !== SQLITE_OK || !copied) {
+      throw new Error(`cannot load the database image: ${heap.errorMessage(dest.db)}`);
     }
     // The backup copies pages without reading them; parsing the schema catches a damaged first
     // page now rather than at the first query.
@@ -198,6 +196,11 @@ class WasmHeap {
     const bytes = this.bytes();
     const end = bytes.indexOf(0, ptr);
     return bytes.toString('utf8', ptr, end < 0 ? bytes.length : end);
+  }
+
+  /** SQLite's message for the last error on a connection. */
+  errorMessage(db: number): string {
+    return this.cString(this.api._sqlite3_errmsg(db));
   }
 
   release(): void {
@@ -342,7 +345,7 @@ export class PreparedStatement {
 export class MemoryDatabase {
   constructor(
     private readonly heap: WasmHeap,
-    private readonly shell: SqlJsDatabase & { db: number },
+    private readonly shell: SqlJsShell,
   ) {}
 
   prepare(sql: string): PreparedStatement {
@@ -409,7 +412,6 @@ export class MemoryDatabase {
   }
 
   error(rc: number): Error {
-    const message = this.heap.cString(this.heap.api._sqlite3_errmsg(this.shell.db));
-    return new Error(message || `SQLite error ${rc}`);
+    return new Error(this.heap.errorMessage(this.shell.db) || `SQLite error ${rc}`);
   }
 }

@@ -8,8 +8,7 @@
 import { useState, type FormEvent } from 'react';
 import { adminApi } from '../../api/admin.ts';
 import { useAction, useLoad } from '../../api/context.tsx';
-import type { VerifyBackupResponse } from '../../../../server/api/admin/hearth/types.ts';
-import type { BackupInfo, BackupsResponse } from '../../api/wire.ts';
+import type { BackupInfo, BackupsResponse, VerifyBackupResponse } from '../../api/wire.ts';
 import { bridgeErrorText, desktopBridge } from '../../desktop/bridge.ts';
 import { ConfirmDialog } from '../../components/Dialog.tsx';
 import { formatBytes, formatDateTime, relativeTime } from '../../components/format.ts';

@@ -3,7 +3,7 @@ import { useState, type FormEvent } from 'react';
 import { adminApi } from '../../api/admin.ts';
 import { ApiError } from '../../api/client.ts';
 import type { Session } from '../../api/session.ts';
-import { Button, Logo, Notice, TextField } from '../../components/ui.tsx';
+import { ActionFeedback, Button, Logo, Notice, TextField } from '../../components/ui.tsx';
 
 export function SignIn(props: { serverName?: string; onSignedIn: (s: Session) => void; notice?: string }) {
   const [username, setUsername] = useState('');
@@ -46,11 +46,7 @@ export function SignIn(props: { serverName?: string; onSignedIn: (s: Session) =>
         {props.notice && <Notice tone="info">{props.notice}</Notice>}
         <TextField label="Username" value={username} onChange={setUsername} autoComplete="username" autoCapitalize="none" spellCheck={false} autoFocus />
         <TextField label="Password" type="password" value={password} onChange={setPassword} autoComplete="current-password" />
-        {error && (
-          <Notice tone="error" live>
-            {error}
-          </Notice>
-        )}
+        <ActionFeedback error={error} />
         <Button type="submit" busy={busy} className="btn-block">
           {busy ? 'Signing in…' : 'Sign in'}
         </Button>

@@ -4,10 +4,9 @@
  * becomes requests to /_hearth/api/v1/tls (server/api/admin/hearth/tls.ts), and the steps and CA
  * download for phones when Hearth makes its own certificate.
  */
-import type { TlsMode } from '../../../../server/api/admin/hearth/types.ts';
 import { adminApi } from '../../api/admin.ts';
 import { useAction } from '../../api/context.tsx';
-import type { DnsProvider, TlsResponse, TlsUpdate } from '../../api/wire.ts';
+import type { DnsProviderName, TlsMode, TlsResponse, TlsUpdate } from '../../api/wire.ts';
 import { SelectField, TextArea } from '../../components/page.tsx';
 import { ActionFeedback, Button, Notice, TextField, type Choice } from '../../components/ui.tsx';
 import './tls.css';
@@ -21,7 +20,7 @@ export interface TlsDraft {
   email: string;
   domains: string;
   port: string;
-  provider: DnsProvider;
+  provider: DnsProviderName;
   apiToken: string;
   zone: string;
   /** PEM contents for 'files' (chosen with a file picker or pasted). */
@@ -56,7 +55,7 @@ export const TLS_MODE_CHOICES: Choice<TlsMode>[] = [
 
 export const TLS_MODE_TITLE = Object.fromEntries(TLS_MODE_CHOICES.map((c) => [c.value, c.title])) as Record<TlsMode, string>;
 
-const PROVIDER_LABEL: Record<DnsProvider, string> = { desec: 'deSEC (desec.io)', duckdns: 'DuckDNS (duckdns.org)', hook: 'My own hook command' };
+const PROVIDER_LABEL: Record<DnsProviderName, string> = { desec: 'deSEC (desec.io)', duckdns: 'DuckDNS (duckdns.org)', hook: 'My own hook command' };
 
 export const lines = (s: string): string[] =>
   s

@@ -8,7 +8,7 @@
  * users was invited/joined at that event; anything else is sent redacted.
  */
 import type { RoomVersion } from '../../../core/room-versions.ts';
-import { wireForm } from '../../../core/events/hashes.ts';
+import { federationWire } from '../../../core/events/hashes.ts';
 import { createEventIdFromRoomId } from '../../../core/events/event-id.ts';
 import { redactEvent } from '../../../core/events/redaction.ts';
 import { parseStateMapKey, referencedEventIds, stateMapKey } from '../../../core/events/types.ts';
@@ -212,10 +212,4 @@ export class FederationHistory {
     }
     return false;
   }
-}
-
-/** A PDU as sent to other servers: the room version's wire form, without our `unsigned`. */
-export function federationWire(version: RoomVersion, pdu: object): Wire {
-  const { unsigned: _u, ...rest } = wireForm(version, pdu);
-  return rest;
 }

@@ -28,7 +28,7 @@
 import type { RoomVersion } from '../../../core/room-versions.ts';
 import { checkPduFormat } from '../../../core/events/format.ts';
 import { checkReceivedEvent, isEventSignedBy, requiredSignatureServers } from '../../../core/events/build.ts';
-import { createEventIdFromRoomId, eventIdOf } from '../../../core/events/event-id.ts';
+import { createEventIdFromRoomId, eventIdOf, roomIdFromCreateEventId } from '../../../core/events/event-id.ts';
 import { redactEvent } from '../../../core/events/redaction.ts';
 import { referencedEventIds, stateMapKey, type StoredPdu } from '../../../core/events/types.ts';
 import { checkEventAuth, checkEventAuthAgainstAuthEvents, type AuthOptions } from '../../../core/auth/rules.ts';
@@ -524,7 +524,7 @@ export function redactionAuthState(stateBefore: ReadonlyMap<string, string>, loo
 /** Whether a verified event belongs to the room: by room_id, or for a v12 create event (which
  * has none) by its id, which the room id is derived from. */
 function isOfRoom(version: RoomVersion, roomId: string, pdu: StoredPdu): boolean {
-  if (version.roomIdFromCreateEvent && pdu.type === 'm.room.create') return `!${pdu.event_id.slice(1)}` === roomId;
+  if (version.roomIdFromCreateEvent && pdu.type === 'm.room.create') return roomIdFromCreateEventId(pdu.event_id) === roomId;
   return pdu.room_id === roomId;
 }
 
