@@ -358,7 +358,9 @@ export class AlertPoller {
 
   private async check(): Promise<Problem[]> {
     if (!this.enabled) {
-      // Also forgets what a check still in flight when notifications were turned off recorded.
+      // A check asked for while notifications are off (a server status change) shows nothing and
+      // forgets what was shown. A check already past this point when they were turned off still
+      // finishes and may show its result.
       this.tracker.reset();
       return [];
     }
