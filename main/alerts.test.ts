@@ -335,6 +335,27 @@ test('poller: setEnabled (the notifyProblems preference) starts and stops it; on
   poller.stop();
 });
 
+test('poller: a check still reading when notifications are turned off shows nothing', async () => {
+  const time = fakeTime();
+  const shown: Problem[] = [];
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const poller = new AlertPoller({
+    read: async () => (await gate, snap({ now: time.now(), backup: { lastError: 'no space left on device' } })),
+    sink: (p) => shown.push(p),
+    schedule: time.schedule,
+  });
+  const check = poller.checkNow();
+  poller.setEnabled(false);
+  release();
+  assert.deepEqual(await check, []);
+  assert.deepEqual(shown, []);
+  poller.setEnabled(true);
+  await time.advance(0);
+  assert.deepEqual(stages(shown), ['backup:failed'], 'on again: what is wrong shows');
+  poller.stop();
+});
+
 test('poller: checkNow shares a running check and restarts the interval; errors do not stop it', async () => {
   const time = fakeTime();
   const errors: unknown[] = [];

@@ -359,14 +359,16 @@ export class AlertPoller {
   private async check(): Promise<Problem[]> {
     if (!this.enabled) {
       // A check asked for while notifications are off (a server status change) shows nothing and
-      // forgets what was shown. A check already past this point when they were turned off still
-      // finishes and may show its result.
+      // forgets what was shown.
       this.tracker.reset();
       return [];
     }
     let fresh: Problem[];
     try {
-      fresh = this.tracker.update(await this.o.read());
+      const status = await this.o.read();
+      // Turned off while the status was being read: show nothing (setEnabled forgot what was shown).
+      if (!this.enabled) return [];
+      fresh = this.tracker.update(status);
     } catch (e) {
       this.o.onError?.(e);
       return [];

@@ -2,7 +2,7 @@
  * Hearth's settings: schema, defaults, and the merge order
  * defaults < settings stored in the database < settings file (--config) < command-line flags.
  */
-import { z } from 'zod';
+import { z } from '../validation/schema.ts';
 import { LOG_LEVELS, type LogLevel } from '../logger.ts';
 
 export const REGISTRATION_MODES = ['open', 'token', 'captcha', 'closed'] as const;

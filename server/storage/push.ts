@@ -27,8 +27,9 @@ export interface PushActionRow {
   ts: number;
 }
 
-/** A push action about to be stored with its event, which gets its stream position in the same write. */
-export type NewPushAction = Omit<PushActionRow, 'position'>;
+/** A push action about to be stored with its event, which gets its stream position in the same
+ * write; the position names the event, so the event id is not stored. */
+export type NewPushAction = Omit<PushActionRow, 'position' | 'eventId'>;
 
 export interface UnreadCount {
   threadId: string;

@@ -141,12 +141,16 @@ async function world(t: { after(fn: () => unknown): void }, pusherRetry = { init
       } as StoredPdu;
       events.set(pdu.event_id, pdu);
       // As the event sender does: evaluate before storing, store in the event's write (as
-      // sqljs/rooms.ts does), then announce.
+      // sqljs/rooms.ts does; the events row names the event at its position), then announce.
       const push = counts.prepare(pdu);
-      if (push) {
-        await db.write((w) => insertPushActions(w, push.actions, pos));
-        push.durable();
-      }
+      await db.write((w) => {
+        w.run(
+          'INSERT INTO events (event_id, room_id, stream_pos, depth, type, sender, origin_server_ts, state_group, json) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?)',
+          [pdu.event_id, pdu.room_id ?? ROOM, pos, pos, pdu.type, pdu.sender, pdu.origin_server_ts, JSON.stringify(pdu)],
+        );
+        if (push) insertPushActions(w, push.actions, pos);
+      });
+      push?.durable();
       return pos;
     },
     async req(method, path, opts = {}) {

@@ -270,7 +270,7 @@ test('POST /search', async (t) => {
     assert.equal(bodies((await fx.search(ALICE, { search_term: 'embarrassing' })).json).length, 1);
     await fx.redact(r, ALICE, id);
     assert.deepEqual(bodies((await fx.search(ALICE, { search_term: 'embarrassing' })).json), []);
-    const row = fx.db.read((q) => q.get('SELECT COUNT(*) AS n FROM event_search_meta WHERE event_id = ?', [id]));
+    const row = fx.db.read((q) => q.get("SELECT COUNT(*) AS n FROM event_search WHERE event_search MATCH 'embarrassing'"));
     assert.equal(Number(row?.n), 0);
 
     await fx.state(r, ALICE, 'm.room.encryption', { algorithm: 'm.megolm.v1.aes-sha2' });
@@ -317,8 +317,9 @@ test('the search index is journaled: it survives a restart', async (t) => {
 test('migration 0008 indexes the events stored before it', async (t) => {
   const old = mkdtempSync(join(tmpdir(), 'hearth-search-migrations-'));
   t.after(() => rmSync(old, { recursive: true, force: true }));
-  // Every migration but 0008 (later ones are needed by the current code that writes the events).
-  for (const f of readdirSync(MIGRATIONS_DIR)) if (Number(f.slice(0, 4)) !== 8) copyFileSync(join(MIGRATIONS_DIR, f), join(old, f));
+  // Every migration but the search ones (later ones are needed by the current code that writes
+  // the events); 0020 rewrites what 0008 made, so it runs after it.
+  for (const f of readdirSync(MIGRATIONS_DIR)) if (![8, 20].includes(Number(f.slice(0, 4)))) copyFileSync(join(MIGRATIONS_DIR, f), join(old, f));
   const dataDir = mkdtempSync(join(tmpdir(), 'hearth-search-'));
   mkdirSync(dataDir, { recursive: true });
   const before = await startFixture(dataDir, old);

@@ -5,7 +5,7 @@
  * the account's password. No third-party ids are ever bound here: the list is empty, adding is
  * refused with the spec's errors (never 404), deleting answers `no-support`.
  */
-import { z } from 'zod';
+import { z } from '../../validation/schema.ts';
 import { MatrixError } from '../../errors.ts';
 import type { AccountService } from '../../services/users/accounts.ts';
 import type { TokenService } from '../../services/users/tokens.ts';

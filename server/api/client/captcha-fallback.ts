@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Request, Response } from 'express';
-import { z } from 'zod';
+import { z } from '../../validation/schema.ts';
 import { tooLarge } from '../../errors.ts';
 import type { CaptchaService } from '../../services/users/captcha.ts';
 import type { UserInteractiveAuth } from '../../services/users/uia.ts';

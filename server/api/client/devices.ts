@@ -2,7 +2,7 @@
  * Device management. Spec: client-server/device_management.yaml.
  * Deleting devices needs user-interactive auth with the account's password.
  */
-import { z } from 'zod';
+import { z } from '../../validation/schema.ts';
 import { notFound } from '../../errors.ts';
 import type { DeviceService } from '../../services/users/devices.ts';
 import type { TokenService } from '../../services/users/tokens.ts';

@@ -4,7 +4,7 @@
  * for it); POST does.
  */
 import type { RequestHandler } from 'express';
-import { z } from 'zod';
+import { z } from '../../validation/schema.ts';
 import type { ApiRouter } from '../http/router.ts';
 import { requester } from '../http/auth.ts';
 import { parseBody, parseQuery } from '../http/validate.ts';

@@ -3,7 +3,7 @@
  * and /room_keys/keys[/{roomId}[/{sessionId}]] with the `version` query parameter.
  */
 import type { Request, RequestHandler } from 'express';
-import { z } from 'zod';
+import { z } from '../../validation/schema.ts';
 import type { ApiRouter } from '../http/router.ts';
 import { requester } from '../http/auth.ts';
 import { parseBody } from '../http/validate.ts';

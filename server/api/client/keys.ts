@@ -5,7 +5,7 @@
  * kept, because signatures cover the whole object.
  */
 import type { RequestHandler } from 'express';
-import { z } from 'zod';
+import { z } from '../../validation/schema.ts';
 import type { ApiRouter } from '../http/router.ts';
 import { requester } from '../http/auth.ts';
 import { parseBody, parseQuery } from '../http/validate.ts';

@@ -4,7 +4,7 @@
  * Only `m.login.password` is offered, since it is the only login type that works here.
  */
 import type { Request, Response } from 'express';
-import { z } from 'zod';
+import { z } from '../../validation/schema.ts';
 import { MatrixError, forbidden, missingParam } from '../../errors.ts';
 import type { AccountService } from '../../services/users/accounts.ts';
 import type { RateLimiter } from '../../services/users/rate-limit.ts';

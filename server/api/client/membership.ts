@@ -2,7 +2,7 @@
  * Room membership (spec: client-server joining.yaml, inviting.yaml, leaving.yaml, kicking.yaml,
  * banning.yaml, knocking.yaml). Handlers validate and call services/rooms/membership.ts.
  */
-import { z } from 'zod';
+import { z } from '../../validation/schema.ts';
 import type { ApiRouter } from '../http/router.ts';
 import { requester } from '../http/auth.ts';
 import { parseBody, parseQuery, repeatedParam } from '../http/validate.ts';

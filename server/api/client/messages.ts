@@ -4,7 +4,7 @@
  * (user, device, txnId): a repeat returns the first event_id.
  */
 import type { RequestHandler } from 'express';
-import { z } from 'zod';
+import { z } from '../../validation/schema.ts';
 import type { JsonObject } from '../../core/events/types.ts';
 import { MatrixError } from '../../errors.ts';
 import type { ApiRouter } from '../http/router.ts';

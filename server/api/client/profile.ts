@@ -4,7 +4,7 @@
  * (v1.16+). Reading needs no access token (the spec lists no security for the GETs).
  */
 import type { RequestHandler } from 'express';
-import { z } from 'zod';
+import { z } from '../../validation/schema.ts';
 import type { ApiRouter } from '../http/router.ts';
 import { requester } from '../http/auth.ts';
 import { parseBody } from '../http/validate.ts';

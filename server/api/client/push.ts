@@ -5,7 +5,7 @@
  * (GET /notifications). Handlers validate, call services/push, and shape the answer.
  */
 import type { RequestHandler } from 'express';
-import { z } from 'zod';
+import { z } from '../../validation/schema.ts';
 import { invalidParam } from '../../errors.ts';
 import { isRuleKind, type PushAction, type PushCondition, type RuleKind } from '../../core/push/evaluate.ts';
 import type { PushRulesService } from '../../services/push/rules.ts';

@@ -5,7 +5,7 @@
  * Only `kind=user`; guests are refused. Third-party ids are not supported, so requestToken
  * answers M_THREEPID_DENIED rather than 404.
  */
-import { z } from 'zod';
+import { z } from '../../validation/schema.ts';
 import { MatrixError, forbidden, missingParam } from '../../errors.ts';
 import type { RateLimiter } from '../../services/users/rate-limit.ts';
 import type { RegistrationMode, RegistrationService } from '../../services/users/registration.ts';

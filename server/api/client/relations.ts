@@ -3,7 +3,7 @@
  * /_matrix/client/v1 only (they never existed under r0).
  */
 import type { RequestHandler } from 'express';
-import { z } from 'zod';
+import { z } from '../../validation/schema.ts';
 import { MatrixError } from '../../errors.ts';
 import type { ApiRouter } from '../http/router.ts';
 import { parseQuery } from '../http/validate.ts';

@@ -4,7 +4,7 @@
  * required, may be blank). The checks (joined, visible, exists) are services/rooms/reports.ts.
  */
 import type { RequestHandler } from 'express';
-import { z } from 'zod';
+import { z } from '../../validation/schema.ts';
 import type { ApiRouter } from '../http/router.ts';
 import { requester } from '../http/auth.ts';
 import { parseBody } from '../http/validate.ts';

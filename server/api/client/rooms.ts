@@ -5,7 +5,7 @@
  * directory.ts): their dependencies, path-parameter checks and the RoomEventFilter query encoding.
  */
 import type { Request, RequestHandler } from 'express';
-import { z } from 'zod';
+import { z } from '../../validation/schema.ts';
 import { isValidRoomId, isValidUserId } from '../../core/ids.ts';
 import { MatrixError } from '../../errors.ts';
 import type { RoomsServices } from '../../services/rooms/rooms.ts';

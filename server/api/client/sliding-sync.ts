@@ -8,7 +8,7 @@
  * (services/sync/sliding-sync.ts) does the rest.
  */
 import type { RequestHandler } from 'express';
-import { z } from 'zod';
+import { z } from '../../validation/schema.ts';
 import type { ApiRouter } from '../http/router.ts';
 import { requester } from '../http/auth.ts';
 import { parseBody, parseQuery } from '../http/validate.ts';

@@ -4,7 +4,7 @@
  * walk, which asks other servers about rooms this server is not in, is services/rooms/hierarchy.ts.
  */
 import type { RequestHandler } from 'express';
-import { z } from 'zod';
+import { z } from '../../validation/schema.ts';
 import type { ApiRouter } from '../http/router.ts';
 import { requester } from '../http/auth.ts';
 import { parseQuery } from '../http/validate.ts';

@@ -4,7 +4,7 @@
  * id of a filter uploaded with POST /user/{userId}/filter.
  */
 import type { RequestHandler } from 'express';
-import { z } from 'zod';
+import { z } from '../../validation/schema.ts';
 import type { ApiRouter } from '../http/router.ts';
 import { requester } from '../http/auth.ts';
 import { parseQuery } from '../http/validate.ts';

@@ -3,7 +3,7 @@
  * /sendToDevice/{eventType}/{txnId}. Delivery happens through /sync (ToDeviceSource).
  */
 import type { RequestHandler } from 'express';
-import { z } from 'zod';
+import { z } from '../../validation/schema.ts';
 import type { ApiRouter } from '../http/router.ts';
 import { requester } from '../http/auth.ts';
 import { parseBody } from '../http/validate.ts';

@@ -3,7 +3,7 @@
  * for yourself and in a room you are joined to; the timeout is capped by the service.
  */
 import type { RequestHandler } from 'express';
-import { z } from 'zod';
+import { z } from '../../validation/schema.ts';
 import type { ApiRouter } from '../http/router.ts';
 import { requester } from '../http/auth.ts';
 import { parseBody } from '../http/validate.ts';

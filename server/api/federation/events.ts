@@ -5,7 +5,7 @@
  * history visibility for servers (services/federation/receiver/history.ts).
  */
 import type { Request, RequestHandler } from 'express';
-import { z } from 'zod';
+import { z } from '../../validation/schema.ts';
 import type { ApiRouter } from '../http/router.ts';
 import { parseBody, parseQuery } from '../http/validate.ts';
 import { federationOrigin } from './auth.ts';

@@ -5,7 +5,7 @@
  * in or that server may not see. The answer is services/rooms/hierarchy.ts (forServer).
  */
 import type { RequestHandler } from 'express';
-import { z } from 'zod';
+import { z } from '../../validation/schema.ts';
 import type { ApiRouter } from '../http/router.ts';
 import { parseQuery } from '../http/validate.ts';
 import { federationOrigin } from './auth.ts';

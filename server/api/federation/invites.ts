@@ -4,7 +4,7 @@
  * and, for a room we are not in, stored with its stripped state (services/federation/resident.ts).
  */
 import type { RequestHandler } from 'express';
-import { z } from 'zod';
+import { z } from '../../validation/schema.ts';
 import type { ApiRouter } from '../http/router.ts';
 import { parseBody } from '../http/validate.ts';
 import { federationOrigin } from './auth.ts';

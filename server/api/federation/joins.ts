@@ -5,7 +5,7 @@
  * services/federation/resident.ts.
  */
 import type { Request, RequestHandler } from 'express';
-import { z } from 'zod';
+import { z } from '../../validation/schema.ts';
 import type { ApiRouter } from '../http/router.ts';
 import { parseQuery, repeatedParam } from '../http/validate.ts';
 import { federationOrigin } from './auth.ts';

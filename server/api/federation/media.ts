@@ -9,7 +9,7 @@ import type { RequestHandler, Response } from 'express';
 import { randomBytes } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
-import { z } from 'zod';
+import { z } from '../../validation/schema.ts';
 import type { ApiRouter } from '../http/router.ts';
 import { parseQuery } from '../http/validate.ts';
 import { notFound } from '../../errors.ts';

@@ -3,7 +3,7 @@
  * exchanges an OpenID token a client gave it for the user id. Authenticated by the token alone,
  * not X-Matrix.
  */
-import { z } from 'zod';
+import { z } from '../../validation/schema.ts';
 import type { ApiRouter } from '../http/router.ts';
 import { parseQuery } from '../http/validate.ts';
 import { MatrixError } from '../../errors.ts';

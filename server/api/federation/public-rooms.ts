@@ -4,7 +4,7 @@
  * published rooms; third-party networks are not supported (an empty list for them).
  */
 import type { RequestHandler } from 'express';
-import { z } from 'zod';
+import { z } from '../../validation/schema.ts';
 import type { ApiRouter } from '../http/router.ts';
 import { parseBody, parseQuery } from '../http/validate.ts';
 import type { RoomsServices } from '../../services/rooms/rooms.ts';

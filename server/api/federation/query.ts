@@ -4,7 +4,7 @@
  * returns a local user's profile (one field or all). Both X-Matrix authenticated.
  */
 import type { RequestHandler } from 'express';
-import { z } from 'zod';
+import { z } from '../../validation/schema.ts';
 import type { ApiRouter } from '../http/router.ts';
 import { parseQuery } from '../http/validate.ts';
 import { MatrixError, notFound } from '../../errors.ts';

@@ -4,7 +4,7 @@
  * GET/POST /_matrix/key/v2/query (answers re-signed by us, the origin's signatures kept), and
  * /.well-known/matrix/server when delegation is configured. None of these is X-Matrix signed.
  */
-import { z } from 'zod';
+import { z } from '../../validation/schema.ts';
 import type { ApiRouter } from '../http/router.ts';
 import { parseBody, parseQuery } from '../http/validate.ts';
 import { notFound, invalidParam } from '../../errors.ts';

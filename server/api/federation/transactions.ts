@@ -5,7 +5,7 @@
  * services/federation/receiver/transactions.ts.
  */
 import type { RequestHandler } from 'express';
-import { z } from 'zod';
+import { z } from '../../validation/schema.ts';
 import type { ApiRouter } from '../http/router.ts';
 import { parseBody } from '../http/validate.ts';
 import { federationOrigin } from './auth.ts';

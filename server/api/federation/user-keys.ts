@@ -5,7 +5,7 @@
  * for its own). The user-signing key is never returned over federation.
  */
 import type { RequestHandler } from 'express';
-import { z } from 'zod';
+import { z } from '../../validation/schema.ts';
 import type { ApiRouter } from '../http/router.ts';
 import { parseBody } from '../http/validate.ts';
 import { MatrixError } from '../../errors.ts';

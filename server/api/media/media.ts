@@ -10,7 +10,7 @@
 import type { Request, RequestHandler, Response } from 'express';
 import { open } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
-import { z } from 'zod';
+import { z } from '../../validation/schema.ts';
 import type { ApiRouter } from '../http/router.ts';
 import { requester } from '../http/auth.ts';
 import { parseQuery } from '../http/validate.ts';

@@ -160,11 +160,12 @@ export class DeviceKeysService implements DeviceListSource {
   }
 
   private async onMembershipChanged(userId: string, roomId: string, kind: 'join' | 'leave'): Promise<void> {
-    if (kind === 'leave') await this.dropUnsharedRemoteLists(userId, roomId);
-    const position = await this.deps.store.recordMembershipChange(userId, roomId, kind);
-    if (position === null) return;
+    // The room's members and the one who joined or left: whose sharing this change can alter.
     const users = new Set(this.deps.rooms.joinedMembers(roomId));
     users.add(userId);
+    if (kind === 'leave') await this.dropUnsharedRemoteLists(users);
+    const position = await this.deps.store.recordMembershipChange(userId, roomId, kind);
+    if (position === null) return;
     for (const u of this.deps.rooms.usersSharingRoomsWith(userId)) users.add(u);
     this.deps.notifier.notify(position, users);
   }
@@ -306,11 +307,10 @@ export class DeviceKeysService implements DeviceListSource {
     await store.putRemoteDeviceList(list);
   }
 
-  /** Step 3: cached users no local user shares a room with any more. Only sharing `roomId` can
-   * have ended, so only its remaining members and the one who left are looked at. */
-  private async dropUnsharedRemoteLists(leaver: string, roomId: string): Promise<void> {
-    const candidates = new Set(this.deps.rooms.joinedMembers(roomId));
-    candidates.add(leaver);
+  /** Step 3: cached users no local user shares a room with any more. Only sharing the room just
+   * left can have ended, so only `candidates` (its remaining members and the one who left) are
+   * looked at. */
+  private async dropUnsharedRemoteLists(candidates: ReadonlySet<string>): Promise<void> {
     const remote = [...candidates].filter((u) => userIdServerName(u) !== this.deps.serverName);
     if (remote.length === 0) return;
     const gone = this.deps.store.remoteDeviceListUsers(remote).filter((u) => !this.sharesRoomWithLocalUser(u));

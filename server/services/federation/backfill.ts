@@ -9,8 +9,9 @@
  *  2. GET /backfill from the servers of joined members (most members first, servers the room's
  *     m.room.server_acl denies skipped) until one answers, all within one deadline; a server down
  *     or slow only means the page stays as it is.
- *  3. Checks 1–4 on every event as the receiver makes them (IncomingPdus.storeOutliers: stored as
- *     outliers, or as rejected), unknown auth events fetched with /event_auth.
+ *  3. Checks 1–4 on every event as the receiver makes them (IncomingPdus.verifyRoomEvents, one
+ *     key fetch for the batch, then storeVerifiedOutliers: stored as outliers, or as rejected),
+ *     unknown auth events fetched with /event_auth.
  *  4. Oldest first, check 5 (IncomingPdus.checkAuthAndStateBefore): prev events within the batch
  *     give their state from memory, others from /state_ids (a bounded number). There is no
  *     soft-fail check: history is not measured against the present (Synapse's backfilled events).
@@ -23,7 +24,6 @@
  *     push nor other servers; only the search index is told (`indexHistory`). History visibility
  *     applies when clients read it.
  */
-import { createEventIdFromRoomId } from '../../core/events/event-id.ts';
 import { referencedEventIds, stateMapKey, type StoredPdu } from '../../core/events/types.ts';
 import type { RoomVersion } from '../../core/room-versions.ts';
 import type { AppliedRedaction, AsideEvent, BackfilledEvent, RoomsStore } from '../../storage/rooms.ts';
@@ -129,25 +129,21 @@ export class FederationBackfill {
   /** Steps 3–5 on what `origin` sent; returns how many events joined the timeline. */
   private async ingest(origin: string, version: RoomVersion, roomId: string, raws: readonly unknown[]): Promise<number> {
     const { pdus, store } = this.deps;
-    // Step 3: checks 1–3 here (the PDUs and keys step 5 needs), 1–4 again as outliers are stored.
-    const createId = version.roomIdFromCreateEvent ? createEventIdFromRoomId(roomId) : undefined;
-    const verified = new Map<string, VerifiedPdu & { raw: unknown }>();
-    for (const raw of raws) {
-      const v = await pdus.verify(version, raw);
-      if (v.ok && (v.pdu.room_id === roomId || v.pdu.event_id === createId)) verified.set(v.pdu.event_id, { pdu: v.pdu, keys: v.keys, raw });
-    }
-    const fresh = (): (VerifiedPdu & { raw: unknown })[] => {
+    // Step 3: checks 1–3 on the whole batch with one key fetch, then 4 as outliers are stored.
+    const batch = await pdus.verifyRoomEvents(version, roomId, raws);
+    const verified = new Map<string, VerifiedPdu>(batch.pdus.map((pdu) => [pdu.event_id, { pdu, keys: batch.keys }]));
+    const fresh = (): VerifiedPdu[] => {
       const known = store.getDagEvents([...verified.keys()]);
       return [...verified.values()].filter((v) => known.get(v.pdu.event_id)?.kind !== 'timeline');
     };
-    const known = await pdus.storeOutliers(roomId, version, raws);
+    const known = await pdus.storeVerifiedOutliers(roomId, version, batch.pdus, batch.keys);
     let gapFetches = 0;
     for (const v of fresh()) {
       if (known.has(v.pdu.event_id) || gapFetches >= MAX_GAP_FETCHES) continue;
       gapFetches++;
       try {
         await pdus.fetchMissingAuthEvents(origin, version, v.pdu);
-        await pdus.storeOutliers(roomId, version, [v.raw]);
+        await pdus.storeVerifiedOutliers(roomId, version, [v.pdu], v.keys);
       } catch (e) {
         this.deps.log?.('info', 'backfill: auth events unavailable', { eventId: v.pdu.event_id, error: String(e) });
       }

@@ -172,7 +172,7 @@ export class PushCounts implements UnreadCountsSource {
       const verdict = evaluatePushRules(this.deps.rules.compiled(userId), pdu, ctx);
       if (!verdict.notify) continue;
       threadId ??= this.threadOf(pdu);
-      actions.push({ userId, roomId, eventId: pdu.event_id, threadId, notify: true, highlight: verdict.highlight, actions: verdict.actions, ts });
+      actions.push({ userId, roomId, threadId, notify: true, highlight: verdict.highlight, actions: verdict.actions, ts });
       verdicts.push([userId, verdict]);
     }
     return { actions, verdicts };

@@ -7,7 +7,7 @@
  * each room summary keeps only the room_summary.yaml fields with the right types, and malformed
  * children or child events are dropped one by one rather than failing the whole answer.
  */
-import { z } from 'zod';
+import { z } from '../../validation/schema.ts';
 import type { ChildStateEvent, HierarchyRoom } from './hierarchy.ts';
 
 /** The transport: one signed GET of /hierarchy/{roomId} to `server` (wired to the federation client). */

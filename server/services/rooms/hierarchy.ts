@@ -323,12 +323,8 @@ export class SpaceHierarchy {
    * what any of its users could: rooms one of them is joined or invited to, or may join.
    */
   private accessible(room: LocalRoom, viewer: Viewer): boolean {
-    if ('user' in viewer) {
-      const membership = this.content(room, 'm.room.member', viewer.user)?.membership;
-      if (membership === 'join' || membership === 'invite') return true;
-    } else if (hasUserOn(viewer.server, room.joined) || hasUserOn(viewer.server, room.invited)) {
-      return true;
-    }
+    const member = 'user' in viewer ? (users: Set<string>) => users.has(viewer.user) : (users: Set<string>) => hasUserOn(viewer.server, users);
+    if (member(room.joined) || member(room.invited)) return true;
     const joinRule = this.content(room, 'm.room.join_rules')?.join_rule;
     if (joinRule === 'public') return true;
     if (joinRule === 'knock' && room.version.knockJoinRule) return true;

@@ -4,7 +4,7 @@
  * filters, resolution of /sync's `filter` parameter (inline JSON or a stored id), and the matching
  * rules (`*` wildcards in types, not_* winning over the allow lists, contains_url, event_fields).
  */
-import { z } from 'zod';
+import { z } from '../../validation/schema.ts';
 import { MatrixError, badJson, forbidden, notFound } from '../../errors.ts';
 import type { SyncDataStore } from '../../storage/sync-data.ts';
 

@@ -5,6 +5,7 @@
 import type { Database, SqlParam, SqlRow, SqlWriter } from '../storage.ts';
 import type { AdminListUsersOptions, AdminStore, AdminUserRow, RoomDeletion, RoomDeletionStatus, UserOrder } from '../admin.ts';
 import { likeContaining, num, str } from './row.ts';
+import { deleteSearchEntriesOf } from './search.ts';
 
 const USER_SELECT = `SELECT u.user_id, u.is_admin, u.is_guest, u.deactivated, u.created_ts, u.user_type,
     p.displayname, p.avatar_url,
@@ -68,7 +69,6 @@ const PURGE_BY_ROOM = [
   'account_data',
   'receipts',
   'event_push_actions',
-  'event_search_meta',
   'content_reports',
   'federation_outbox_pdus',
   'events_aside',
@@ -84,7 +84,7 @@ function purge(w: SqlWriter, roomId: string): void {
   // Rows keyed by something other than the room go first, while the room's rows still name them.
   w.run('DELETE FROM redactions WHERE redaction_id IN (SELECT event_id FROM events WHERE room_id = ?)', [roomId]);
   w.run('DELETE FROM state_group_entries WHERE group_id IN (SELECT group_id FROM state_groups WHERE room_id = ?)', [roomId]);
-  w.run('DELETE FROM event_search WHERE docid IN (SELECT id FROM event_search_meta WHERE room_id = ?)', [roomId]);
+  deleteSearchEntriesOf(w, 'events.room_id = ?', [roomId]);
   for (const table of PURGE_BY_ROOM) {
     if (tableExists(w, table)) w.run(`DELETE FROM ${table} WHERE room_id = ?`, [roomId]);
   }

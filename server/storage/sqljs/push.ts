@@ -84,7 +84,7 @@ export function insertPushActions(w: SqlWriter, rows: readonly NewPushAction[], 
   for (const a of rows) {
     let actions = encoded.get(a.actions);
     if (actions === undefined) encoded.set(a.actions, (actions = JSON.stringify(a.actions)));
-    // The rows are one event's (room, event id, ts and notify are the same in all of them), so
+    // The rows are one event's (room, ts and notify are the same in all of them), so
     // only what can differ between its recipients tells outcomes apart.
     const key = `${a.threadId}\0${a.highlight}\0${actions}`;
     const outcome = outcomes.get(key);
@@ -93,9 +93,9 @@ export function insertPushActions(w: SqlWriter, rows: readonly NewPushAction[], 
   }
   for (const { row: a, actions, users } of outcomes.values()) {
     w.run(
-      `INSERT INTO event_push_actions (user_id, room_id, event_id, stream_pos, thread_id, notify, highlight, actions, ts)
-       SELECT value, ?, ?, ?, ?, ?, ?, ?, ? FROM json_each(?)`,
-      [a.roomId, a.eventId, position, a.threadId, a.notify, a.highlight, actions, a.ts, JSON.stringify(users)],
+      `INSERT INTO event_push_actions (user_id, room_id, stream_pos, thread_id, notify, highlight, actions, ts)
+       SELECT value, ?, ?, ?, ?, ?, ?, ? FROM json_each(?)`,
+      [a.roomId, position, a.threadId, a.notify, a.highlight, actions, a.ts, JSON.stringify(users)],
     );
   }
 }
@@ -185,13 +185,14 @@ export function createSqlJsPushStore(db: Database): PushStore {
 
     notifications(userId, opts) {
       const params: (string | number)[] = [userId];
-      let sql = 'SELECT * FROM event_push_actions WHERE user_id = ? AND notify = 1';
+      // The event id is its stream position's (migration 0019).
+      let sql = 'SELECT a.*, e.event_id FROM event_push_actions a JOIN events e ON e.stream_pos = a.stream_pos WHERE a.user_id = ? AND a.notify = 1';
       if (opts.before !== null) {
-        sql += ' AND stream_pos < ?';
+        sql += ' AND a.stream_pos < ?';
         params.push(opts.before);
       }
-      if (opts.onlyHighlight) sql += ' AND highlight = 1';
-      sql += ' ORDER BY stream_pos DESC LIMIT ?';
+      if (opts.onlyHighlight) sql += ' AND a.highlight = 1';
+      sql += ' ORDER BY a.stream_pos DESC LIMIT ?';
       params.push(opts.limit);
       return db.read((r) => r.all(sql, params)).map(toAction);
     },

@@ -34,7 +34,11 @@ import type {
 /** A state group chain longer than this gets a full snapshot instead of another delta. */
 export const SNAPSHOT_EVERY = 100;
 
-const EVENT_CACHE_SIZE = 20000;
+/** State events are read again by every auth check and state resolution of their room, for as
+ * long as they are current; a message mostly while it is new (the syncs that deliver it, the
+ * next event's prev_events). Each parsed PDU costs about 1.4 KB of heap. */
+const STATE_EVENT_CACHE_SIZE = 20000;
+const TIMELINE_EVENT_CACHE_SIZE = 1000;
 const GROUP_CACHE_SIZE = 256;
 
 /** Map with least-recently-used eviction. */
@@ -56,6 +60,18 @@ class Lru<K, V> {
   }
 }
 
+/** Parsed PDUs by event id, state and timeline events bounded separately. */
+class PduCache {
+  private readonly state = new Lru<string, StoredPdu>(STATE_EVENT_CACHE_SIZE);
+  private readonly timeline = new Lru<string, StoredPdu>(TIMELINE_EVENT_CACHE_SIZE);
+  get(eventId: string): StoredPdu | undefined {
+    return this.timeline.get(eventId) ?? this.state.get(eventId);
+  }
+  set(eventId: string, pdu: StoredPdu): void {
+    (typeof pdu.state_key === 'string' ? this.state : this.timeline).set(eventId, pdu);
+  }
+}
+
 /** An events_aside row as read. */
 type AsideRow = Pick<DagEventRecord, 'pdu' | 'roomId' | 'stateGroup'> & { kind: AsideKind };
 
@@ -64,7 +80,7 @@ const EVENT_COLUMNS = 'event_id, room_id, stream_pos, state_group, replaces_stat
 const MAX_DELTA_ENTRIES = 50;
 
 export class SqlJsRoomsStore implements RoomsStore {
-  private readonly pdus = new Lru<string, StoredPdu>(EVENT_CACHE_SIZE);
+  private readonly pdus = new PduCache();
   /** Flattened groups. Writes may add groups they create; a failed write resets the cache, since
    * its group ids are rolled back and will be reused. */
   private groups = new Lru<number, ReadonlyMap<string, string>>(GROUP_CACHE_SIZE);

@@ -1,12 +1,13 @@
 /**
- * sql.js implementation of SearchStore (storage/search.ts) over SQLite FTS4 (migration
- * 0008-search.sqlite.sql). The text is in the FTS4 table `event_search` under docid =
- * event_search_meta.id; metadata (room, key, sender, position) in `event_search_meta`.
- * FTS4 has no ranking function, so rank is Okapi BM25 computed here from matchinfo('pcnalx').
- * Rank order must see every hit to sort them, so it considers at most the RANK_WINDOW newest
- * matches; recency order pages in SQL.
+ * sql.js implementation of SearchStore (storage/search.ts) over SQLite FTS4 (migrations
+ * 0008-search.sqlite.sql, 0020-search-by-position.sqlite.sql). The FTS4 table `event_search`
+ * holds only the text, under a docid that names the event by stream position and the key
+ * (searchDocid): room, sender and event id come from `events`, joined on stream_pos, so the
+ * index keeps no copy of them. FTS4 has no ranking function, so rank is Okapi BM25 computed here
+ * from matchinfo('pcnalx'). Rank order must see every hit to sort them, so it considers at most
+ * the RANK_WINDOW newest matches; recency order pages in SQL.
  */
-import type { Database, SqlParam, SqlRow } from '../storage.ts';
+import type { Database, SqlParam, SqlRow, SqlWriter } from '../storage.ts';
 import type { SearchCursor, SearchEntry, SearchHit, SearchKey, SearchPage, SearchQuery, SearchStore, SearchTerms } from '../search.ts';
 
 /** Newest matches ranked by relevance; older ones are only reachable with order_by recent. */
@@ -15,6 +16,37 @@ export const RANK_WINDOW = 5000;
 // BM25 parameters (the usual defaults).
 const K1 = 1.2;
 const B = 0.75;
+
+// ---- docids ---------------------------------------------------------------------------------
+// docid = stream position * KEY_SLOTS + key code. Stream positions are unique in `events` (and
+// negative for backfilled history), so a docid names one (event, key). The position is
+// `docid >> KEY_BITS` (an arithmetic shift, so negative docids floor too), the code the low bits.
+// Migration 0020-search-by-position.sqlite.sql writes the same codes.
+
+const KEY_BITS = 2;
+const KEY_SLOTS = 1 << KEY_BITS;
+const DOCID_POSITION_SQL = `event_search.docid >> ${KEY_BITS}`;
+const DOCID_KEY_CODE_SQL = `(event_search.docid & ${KEY_SLOTS - 1})`;
+const KEY_CODE: Readonly<Record<SearchKey, number>> = { 'content.body': 0, 'content.name': 1, 'content.topic': 2 };
+const KEY_BY_CODE = new Map(Object.entries(KEY_CODE).map(([key, code]) => [code, key as SearchKey]));
+/** One row per key code, column `code`: joined with events, every docid an event may have. */
+const KEY_CODES_SQL = Object.values(KEY_CODE).map((code) => `SELECT ${code} AS code`).join(' UNION ALL ');
+
+function searchDocid(position: number, key: SearchKey): number {
+  return position * KEY_SLOTS + KEY_CODE[key];
+}
+
+/**
+ * Deletes the index rows of the events `eventCondition` selects (SQL over the table `events`,
+ * unaliased; `params` bind its placeholders). The docids are found through those events, so
+ * this runs before their `events` rows are deleted.
+ */
+export function deleteSearchEntriesOf(w: SqlWriter, eventCondition: string, params: SqlParam[]): void {
+  w.run(
+    `DELETE FROM event_search WHERE docid IN (SELECT events.stream_pos * ${KEY_SLOTS} + k.code FROM events CROSS JOIN (${KEY_CODES_SQL}) k WHERE ${eventCondition})`,
+    params,
+  );
+}
 
 /** FTS4 (enhanced query syntax) MATCH expression; null when nothing must match. */
 export function ftsMatchExpression(terms: SearchTerms): string | null {
@@ -56,7 +88,7 @@ function toHit(row: SqlRow): SearchHit {
   return {
     eventId: String(row.event_id),
     roomId: String(row.room_id),
-    key: String(row.key) as SearchKey,
+    key: KEY_BY_CODE.get(Number(row.key_code))!,
     sender: String(row.sender),
     position: Number(row.stream_pos),
     rank: mi instanceof Uint8Array ? bm25(mi) : 0,
@@ -76,38 +108,23 @@ function afterCursor(hit: SearchHit, cursor: SearchCursor): boolean {
 export function createSqlJsSearch(db: Database): SearchStore {
   return {
     async index(entries: readonly SearchEntry[]) {
-      if (entries.length === 0) return;
+      // The last entry for a docid wins; ascending docids let FTS4 gather the batch's terms
+      // into one segment (a smaller docid than the previous one, as backfilled history has,
+      // writes out a segment first).
+      const byDocid = new Map(entries.map((e) => [searchDocid(e.position, e.key), e.value]));
+      if (byDocid.size === 0) return;
+      const rows = [...byDocid].sort(([a], [b]) => a - b);
       await db.write((w) => {
-        // Ids are chosen here (a parameter, so replay is deterministic), once per batch.
-        let id = Number(w.get('SELECT COALESCE(MAX(id), 0) AS id FROM event_search_meta')!.id);
-        for (const e of entries) {
-          const old = w.get('SELECT id FROM event_search_meta WHERE event_id = ? AND key = ?', [e.eventId, e.key]);
-          if (old) {
-            w.run('DELETE FROM event_search WHERE docid = ?', [Number(old.id)]);
-            w.run('DELETE FROM event_search_meta WHERE id = ?', [Number(old.id)]);
-          }
-          id += 1;
-          w.run(
-            'INSERT INTO event_search_meta (id, event_id, room_id, key, type, sender, stream_pos, origin_server_ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-            [id, e.eventId, e.roomId, e.key, e.type, e.sender, e.position, e.originServerTs],
-          );
-          w.run('INSERT INTO event_search (docid, value) VALUES (?, ?)', [id, e.value]);
-        }
+        for (const [docid, value] of rows) w.run('INSERT OR REPLACE INTO event_search (docid, value) VALUES (?, ?)', [docid, value]);
       });
     },
 
     async removeEvent(eventId: string) {
-      await db.write((w) => {
-        w.run('DELETE FROM event_search WHERE docid IN (SELECT id FROM event_search_meta WHERE event_id = ?)', [eventId]);
-        w.run('DELETE FROM event_search_meta WHERE event_id = ?', [eventId]);
-      });
+      await db.write((w) => deleteSearchEntriesOf(w, 'events.event_id = ?', [eventId]));
     },
 
     async removeRoom(roomId: string) {
-      await db.write((w) => {
-        w.run('DELETE FROM event_search WHERE docid IN (SELECT id FROM event_search_meta WHERE room_id = ?)', [roomId]);
-        w.run('DELETE FROM event_search_meta WHERE room_id = ?', [roomId]);
-      });
+      await db.write((w) => deleteSearchEntriesOf(w, 'events.room_id = ?', [roomId]));
     },
 
     search(q: SearchQuery): SearchPage {
@@ -115,29 +132,36 @@ export function createSqlJsSearch(db: Database): SearchStore {
       if (match === null || q.roomIds.length === 0 || q.keys.length === 0 || q.limit <= 0 || q.senders?.length === 0) {
         return { hits: [], count: 0, more: false };
       }
-      const where = ['event_search MATCH ?', `m.room_id IN (${q.roomIds.map(() => '?').join(',')})`, `m.key IN (${q.keys.map(() => '?').join(',')})`];
-      const params: SqlParam[] = [match, ...q.roomIds, ...q.keys];
+      const list = (values: readonly unknown[]): string => values.map(() => '?').join(',');
+      const where = ['event_search MATCH ?', `+e.room_id IN (${list(q.roomIds)})`, `${DOCID_KEY_CODE_SQL} IN (${list(q.keys)})`];
+      const params: SqlParam[] = [match, ...q.roomIds, ...q.keys.map((k) => KEY_CODE[k])];
       if (q.senders) {
-        where.push(`m.sender IN (${q.senders.map(() => '?').join(',')})`);
+        where.push(`e.sender IN (${list(q.senders)})`);
         params.push(...q.senders);
       }
-      const from =
-        'FROM event_search JOIN event_search_meta m ON m.id = event_search.docid WHERE ' + where.join(' AND ');
-      const columns = "m.event_id, m.room_id, m.key, m.sender, m.stream_pos, event_search.value AS value, matchinfo(event_search, 'pcnalx') AS mi";
+      // CROSS JOIN keeps the FTS4 table outside: MATCH runs once, each hit finds its event by
+      // the unique stream_pos index, and docid order (the timeline's) needs no sort. With
+      // `events` outside, SQLite would rerun the MATCH for every event of the rooms. The unary
+      // + keeps the room list a check on that row: as an index term (events_room_pos) it would
+      // cost one probe per room for every hit.
+      const from = `FROM event_search CROSS JOIN events e ON e.stream_pos = ${DOCID_POSITION_SQL} WHERE ${where.join(' AND ')}`;
+      const columns =
+        `e.event_id, e.room_id, ${DOCID_KEY_CODE_SQL} AS key_code, e.sender, e.stream_pos, event_search.value AS value, matchinfo(event_search, 'pcnalx') AS mi`;
 
       if (q.order === 'recent') {
         return db.read((r) => {
           const count = Number(r.get(`SELECT COUNT(*) AS n ${from}`, params)?.n ?? 0);
-          const pageWhere = q.after ? ' AND m.stream_pos < ?' : '';
-          const pageParams = q.after ? [...params, q.after.position, q.limit + 1] : [...params, q.limit + 1];
-          const rows = r.all(`SELECT ${columns} ${from}${pageWhere} ORDER BY m.stream_pos DESC LIMIT ?`, pageParams);
+          // Every docid of the cursor's event and later ones is at least its position * KEY_SLOTS.
+          const pageWhere = q.after ? ' AND event_search.docid < ?' : '';
+          const pageParams = q.after ? [...params, q.after.position * KEY_SLOTS, q.limit + 1] : [...params, q.limit + 1];
+          const rows = r.all(`SELECT ${columns} ${from}${pageWhere} ORDER BY event_search.docid DESC LIMIT ?`, pageParams);
           const hits = rows.map(toHit);
           return { hits: hits.slice(0, q.limit), count, more: hits.length > q.limit };
         });
       }
 
       const all = db
-        .read((r) => r.all(`SELECT ${columns} ${from} ORDER BY m.stream_pos DESC LIMIT ?`, [...params, RANK_WINDOW]))
+        .read((r) => r.all(`SELECT ${columns} ${from} ORDER BY event_search.docid DESC LIMIT ?`, [...params, RANK_WINDOW]))
         .map(toHit);
       all.sort((a, b) => (rankBefore(a, b) ? -1 : rankBefore(b, a) ? 1 : 0));
       const rest = q.after ? all.filter((h) => afterCursor(h, q.after!)) : all;

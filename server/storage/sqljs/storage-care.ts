@@ -8,6 +8,7 @@
  */
 import type { Database, SqlParam, SqlWriter } from '../storage.ts';
 import type { HistoryCutoff, PurgeHistoryOutcome, PurgeHistoryRequest, StorageCareStore, StorageSample } from '../storage-care.ts';
+import { deleteSearchEntriesOf } from './search.ts';
 
 const HOUR_MS = 3_600_000;
 
@@ -84,11 +85,10 @@ export function createSqlJsStorageCare(db: Database): StorageCareStore {
         const params: SqlParam[] = [req.roomId, cutoff.param];
         if (!req.deleteLocalEvents) params.push(`:${req.serverName}`);
         // Rows that name the events go first, while the events still identify them.
-        w.run(`DELETE FROM event_search WHERE docid IN (SELECT id FROM event_search_meta WHERE event_id IN (${ids}))`, params);
-        w.run(`DELETE FROM event_search_meta WHERE event_id IN (${ids})`, params);
+        deleteSearchEntriesOf(w, `events.event_id IN (${ids})`, params);
         w.run(`DELETE FROM event_relations WHERE event_id IN (${ids})`, params);
         w.run(`DELETE FROM redactions WHERE redaction_id IN (${ids})`, params);
-        w.run(`DELETE FROM event_push_actions WHERE event_id IN (${ids})`, params);
+        w.run(`DELETE FROM event_push_actions WHERE stream_pos IN (SELECT stream_pos FROM events WHERE event_id IN (${ids}))`, params);
         w.run(`DELETE FROM event_txns WHERE event_id IN (${ids})`, params);
         const { changes } = w.run(`DELETE FROM events WHERE event_id IN (${ids})`, params);
         return { ok: true, purgedEvents: changes };

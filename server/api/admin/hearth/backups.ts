@@ -4,7 +4,7 @@
  * an offline operation (`--restore-backup FILE`, or the desktop app with the server stopped), so
  * it has no endpoint here.
  */
-import { z } from 'zod';
+import { z } from '../../../validation/schema.ts';
 import { invalidParam } from '../../../errors.ts';
 import { BackupError, type BackupService } from '../../../services/admin/backups.ts';
 import { SettingsValidationError } from '../../../services/admin/settings.ts';

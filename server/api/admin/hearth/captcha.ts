@@ -3,7 +3,7 @@
  * the secret key (write-only: the answer only says whether one is set), the siteverify URL, and
  * a "test" button that asks reCAPTCHA whether it accepts the secret key.
  */
-import { z } from 'zod';
+import { z } from '../../../validation/schema.ts';
 import { invalidParam } from '../../../errors.ts';
 import { SettingsValidationError } from '../../../services/admin/settings.ts';
 import { DEFAULT_SITEVERIFY_URL, type CaptchaService, type CaptchaSettings } from '../../../services/users/captcha.ts';

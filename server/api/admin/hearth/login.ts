@@ -4,7 +4,7 @@
  * password give an ordinary access token on a new device; non-admins get M_FORBIDDEN.
  * `POST /_hearth/api/v1/logout` ends that session.
  */
-import { z } from 'zod';
+import { z } from '../../../validation/schema.ts';
 import { requester, requireAdmin, type TokenResolver } from '../../http/auth.ts';
 import type { ApiRouter } from '../../http/router.ts';
 import { parseBody } from '../../http/validate.ts';

@@ -3,7 +3,7 @@
  * from the logger's in-memory ring (server/logger.ts `recent()`), newest first, filtered by
  * lowest level and by text. Fields were already stripped of secrets when they were logged.
  */
-import { z } from 'zod';
+import { z } from '../../../validation/schema.ts';
 import type { Logger } from '../../../logger.ts';
 import { requireAdmin, type TokenResolver } from '../../http/auth.ts';
 import type { ApiRouter } from '../../http/router.ts';

@@ -3,7 +3,7 @@
  * in the database (services/admin/settings.ts); a flag or the settings file still wins, and the
  * response says which keys they pin. The server name is set once, by setup, and never here.
  */
-import { z } from 'zod';
+import { z } from '../../../validation/schema.ts';
 import { MatrixError } from '../../../errors.ts';
 import { SettingsValidationError } from '../../../services/admin/settings.ts';
 import { requireAdmin, type TokenResolver } from '../../http/auth.ts';

@@ -4,7 +4,7 @@
  * session only while setup is needed (no account exists and setup never finished); the admin
  * listener is loopback-only by default, and admin-app.ts refuses cross-site and rebound requests.
  */
-import { z } from 'zod';
+import { z } from '../../../validation/schema.ts';
 import { MatrixError, forbidden, invalidParam } from '../../../errors.ts';
 import { isValidLocalpartForRegistration, parseServerName } from '../../../core/ids.ts';
 import { lanAddresses } from '../../../services/admin/stats.ts';

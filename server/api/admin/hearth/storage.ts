@@ -5,7 +5,7 @@
  * (cached media from other servers not used for N days) and compact. Purges end with a compaction,
  * so the disk space really comes back; each answer says how much.
  */
-import { z } from 'zod';
+import { z } from '../../../validation/schema.ts';
 import { MatrixError } from '../../../errors.ts';
 import type { HistoryCutoff } from '../../../services/admin/storage-care.ts';
 import { requireAdmin, type TokenResolver } from '../../http/auth.ts';

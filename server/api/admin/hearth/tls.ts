@@ -4,7 +4,7 @@
  * certificate, import files, request or renew from Let's Encrypt, download the local CA.
  * Secrets (the DNS provider's token) are write-only: the response only says whether one is set.
  */
-import { z } from 'zod';
+import { z } from '../../../validation/schema.ts';
 import { MatrixError, invalidParam } from '../../../errors.ts';
 import { TlsError, type TlsManager } from '../../../services/admin/tls.ts';
 import { SettingsValidationError } from '../../../services/admin/settings.ts';
@@ -20,7 +20,7 @@ export interface TlsApiDeps {
 }
 
 const MODES = ['none', 'self-signed', 'acme-http', 'acme-dns', 'files', 'proxy'] as const satisfies readonly TlsMode[];
-const nullable = <T extends z.ZodType>(t: T) => t.nullable().optional();
+const nullable = <T extends z.Schema>(t: T) => t.nullable().optional();
 
 const putBody = z.object({
   mode: z.enum(MODES),

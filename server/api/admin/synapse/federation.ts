@@ -6,7 +6,7 @@
  * destination carries Hearth's own (last success, last failure reason, queued items) for the GUI.
  * Without `destinations` wired, the list is empty and every destination unknown (404).
  */
-import { z } from 'zod';
+import { z } from '../../../validation/schema.ts';
 import type { Request } from 'express';
 import { MatrixError, notFound } from '../../../errors.ts';
 import { requireAdmin, type TokenResolver } from '../../http/auth.ts';

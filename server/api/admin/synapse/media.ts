@@ -6,7 +6,7 @@
  * The room listing reads room events; the rest calls the media repository (services/media/).
  */
 import type { Request, RequestHandler } from 'express';
-import { z } from 'zod';
+import { z } from '../../../validation/schema.ts';
 import { MatrixError, notFound } from '../../../errors.ts';
 import type { ListUserMediaOptions, MediaRecord } from '../../../storage/media.ts';
 import type { MediaRepository } from '../../../services/media/store.ts';

@@ -3,7 +3,7 @@
  * parse_integer / parse_boolean / parse_string do: booleans are the strings `true` and `false`,
  * offsets and limits non-negative integers, directions `f` or `b`.
  */
-import { z } from 'zod';
+import { z } from '../../../validation/schema.ts';
 
 export const boolParam = z.enum(['true', 'false']).transform((v) => v === 'true');
 

@@ -6,7 +6,7 @@
  * failed, with `error` when failed). State events, the latest event and the forward extremities
  * always stay.
  */
-import { z } from 'zod';
+import { z } from '../../../validation/schema.ts';
 import { MatrixError, notFound } from '../../../errors.ts';
 import type { HistoryCutoff, StorageCare } from '../../../services/admin/storage-care.ts';
 import { requireAdmin, type TokenResolver } from '../../http/auth.ts';

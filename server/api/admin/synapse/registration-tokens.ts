@@ -3,7 +3,7 @@
  * `GET /_synapse/admin/v1/registration_tokens[?valid=true|false]`, `GET|PUT|DELETE
  * .../registration_tokens/{token}` and `POST .../registration_tokens/new`. Admins only.
  */
-import { z } from 'zod';
+import { z } from '../../../validation/schema.ts';
 import { MatrixError } from '../../../errors.ts';
 import type { RegistrationTokenRecord } from '../../../storage/users.ts';
 import type { SynapseRegistrationTokensAdmin } from '../../../services/admin/synapse-registration-tokens.ts';
@@ -30,7 +30,7 @@ const updateBody = z.object({ uses_allowed: count.optional(), expiry_time: z.num
 const listQuery = z.object({ valid: boolParam.optional() });
 
 /** Synapse answers malformed token bodies with M_INVALID_PARAM, naming the field. */
-function parseTokenBody<S extends z.ZodType>(schema: S, body: unknown): z.infer<S> {
+function parseTokenBody<S extends z.Schema>(schema: S, body: unknown): z.infer<S> {
   const r = schema.safeParse(body ?? {});
   if (r.success) return r.data;
   const issue = r.error.issues[0]!;

@@ -4,7 +4,7 @@
  * room) and `GET|DELETE /_synapse/admin/v1/event_reports/{reportId}`. Admins only.
  */
 import type { Request } from 'express';
-import { z } from 'zod';
+import { z } from '../../../validation/schema.ts';
 import { MatrixError } from '../../../errors.ts';
 import type { EventReport, SynapseReportsAdmin } from '../../../services/admin/synapse-reports.ts';
 import { requireAdmin, type TokenResolver } from '../../http/auth.ts';

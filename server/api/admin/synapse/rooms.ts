@@ -5,7 +5,7 @@
  * v1/rooms/{roomIdOrAlias}/make_room_admin. Admins only.
  */
 import type { Request } from 'express';
-import { z } from 'zod';
+import { z } from '../../../validation/schema.ts';
 import type { RoomDeletion } from '../../../storage/admin.ts';
 import { ROOM_ORDERS, type SynapseRoomsAdmin } from '../../../services/admin/synapse-rooms.ts';
 import { requester, requireAdmin, type TokenResolver } from '../../http/auth.ts';

@@ -4,7 +4,7 @@
  * `PUT /_synapse/admin/v1/send_server_notice/{txnId}`. Admins only.
  */
 import type { Request } from 'express';
-import { z } from 'zod';
+import { z } from '../../../validation/schema.ts';
 import type { JsonObject } from '../../../core/events/types.ts';
 import type { SynapseServerNotices } from '../../../services/admin/synapse-server-notices.ts';
 import { requester, requireAdmin, type TokenResolver } from '../../http/auth.ts';

@@ -4,7 +4,7 @@
  * a single-use nonce valid for 60 s, POST creates the account if the HMAC-SHA1 over
  * nonce\0username\0password\0admin|notadmin[\0user_type] under the shared secret matches.
  */
-import { z } from 'zod';
+import { z } from '../../../validation/schema.ts';
 import { MatrixError } from '../../../errors.ts';
 import type { RegistrationService } from '../../../services/users/registration.ts';
 import type { ApiRouter } from '../../http/router.ts';

@@ -6,7 +6,7 @@
  * Admins only; the request and response shapes are Synapse's, so synadm and synapse-admin work.
  */
 import type { Request } from 'express';
-import { z } from 'zod';
+import { z } from '../../../validation/schema.ts';
 import { forbidden } from '../../../errors.ts';
 import { USER_ORDERS, type AdminUserRow } from '../../../storage/admin.ts';
 import type { DeviceRecord } from '../../../storage/users.ts';

@@ -176,7 +176,12 @@ export class IncomingPdus {
    * out. Returns the ids now known.
    */
   async storeOutliers(roomId: string, version: RoomVersion, raws: readonly unknown[]): Promise<Set<string>> {
-    const { pdus: verified, keys } = await this.verifyRoomEvents(version, roomId, raws);
+    const { pdus, keys } = await this.verifyRoomEvents(version, roomId, raws);
+    return this.storeVerifiedOutliers(roomId, version, pdus, keys);
+  }
+
+  /** storeOutliers for events verifyRoomEvents already passed (checks 1–3), with its keys. */
+  async storeVerifiedOutliers(roomId: string, version: RoomVersion, verified: readonly StoredPdu[], keys: KeyLookup): Promise<Set<string>> {
     if (verified.length === 0) return new Set();
     const known = new Set<string>();
     const batch = new Map<string, AsideEvent>();

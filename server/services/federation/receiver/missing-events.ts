@@ -79,7 +79,7 @@ function sortByDepth(events: unknown[]): unknown[] {
 
 /** Orders events so each comes after the events it references (auth and prev) within the list;
  * ties and cycles fall back to depth order. */
-export function topologicalOrder<T extends Pick<Pdu, 'auth_events' | 'prev_events' | 'depth'> & { event_id: string }>(events: T[]): T[] {
+export function topologicalOrder<T extends Pick<Pdu, 'auth_events' | 'prev_events' | 'depth'> & { event_id: string }>(events: readonly T[]): T[] {
   const byId = new Map(events.map((e) => [e.event_id, e]));
   const done = new Set<string>();
   const out: T[] = [];
