@@ -38,7 +38,7 @@ export const SNAPSHOT_EVERY = 100;
  * long as they are current; a message mostly while it is new (the syncs that deliver it, the
  * next event's prev_events). Each parsed PDU costs about 1.4 KB of heap. */
 const STATE_EVENT_CACHE_SIZE = 20000;
-const TIMELINE_EVENT_CACHE_SIZE = 1000;
+const TIMELINE_EVENT_CACHE_SIZE = 500;
 const GROUP_CACHE_SIZE = 256;
 
 /** Map with least-recently-used eviction. */
