@@ -9,15 +9,13 @@
 export type SearchKey = 'content.body' | 'content.name' | 'content.topic';
 export const SEARCH_KEYS: readonly SearchKey[] = ['content.body', 'content.name', 'content.topic'];
 
+/** One (event, key) to index. Room, sender and the rest are the stored event's: a store reads
+ * them from its events by position rather than keeping a copy. */
 export interface SearchEntry {
   eventId: string;
-  roomId: string;
   key: SearchKey;
-  type: string;
-  sender: string;
   /** The event's stream position (timeline order). */
   position: number;
-  originServerTs: number;
   /** The text to index. */
   value: string;
 }

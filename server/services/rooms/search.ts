@@ -204,8 +204,8 @@ const FLUSH_DELAY_MS = 100;
 const FLUSH_AT_ENTRIES = 500;
 
 type IndexOp = { add: SearchEntry } | { remove: string };
-/** Index work as queued: an add learns its room and position when its batch is written. */
-type PendingOp = { add: Omit<SearchEntry, 'roomId' | 'position'> } | { remove: string };
+/** Index work as queued: an add learns its position when its batch is written. */
+type PendingOp = { add: Omit<SearchEntry, 'position'> } | { remove: string };
 
 export class SearchService {
   /** Index work waiting for the next flush, in event order (adds and removals interleaved). */
@@ -319,11 +319,11 @@ export class SearchService {
     }
     const text = searchableText(pdu);
     if (!text) return undefined;
-    // Room and position are read with the rest of the batch when it is written (resolve).
-    return { add: { eventId: pdu.event_id, key: text.key, type: pdu.type, sender: pdu.sender, originServerTs: pdu.origin_server_ts, value: text.value } };
+    // The position is read with the rest of the batch when it is written (resolve).
+    return { add: { eventId: pdu.event_id, key: text.key, value: text.value } };
   }
 
-  /** Room and stream position of each event to add, read in one query for the batch; events
+  /** The stream position of each event to add, read in one query for the batch; events
    * redacted by then are left out. */
   private resolve(ops: readonly PendingOp[]): IndexOp[] {
     const ids = ops.flatMap((op) => ('add' in op ? [op.add.eventId] : []));
@@ -331,7 +331,7 @@ export class SearchService {
     return ops.flatMap((op): IndexOp[] => {
       if (!('add' in op)) return [op];
       const rec = recs.get(op.add.eventId);
-      return rec && rec.redactedBy === null ? [{ add: { ...op.add, roomId: rec.roomId, position: rec.position } }] : [];
+      return rec && rec.redactedBy === null ? [{ add: { ...op.add, position: rec.position } }] : [];
     });
   }
 
