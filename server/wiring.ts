@@ -52,6 +52,7 @@ import { createSqlJsReports } from './storage/sqljs/reports.ts';
 import { SearchService } from './services/rooms/search.ts';
 import { ReportsService } from './services/rooms/reports.ts';
 import { SpaceHierarchy } from './services/rooms/hierarchy.ts';
+import { TransactionExpiry } from './services/rooms/transaction-expiry.ts';
 import { createSqlJsPushStore } from './storage/sqljs/push.ts';
 import { PushRulesService } from './services/push/rules.ts';
 import { PushCounts, pushRoomViewFrom, readReceiptPositionFrom } from './services/push/counts.ts';
@@ -136,6 +137,7 @@ async function buildCore(input: WiringInput) {
 
   // Rooms: events, state, membership, history.
   const roomsStore = new SqlJsRoomsStore(db);
+  const transactionExpiry = new TransactionExpiry({ store: roomsStore, now: Date.now, log: (level, message, fields) => log[level](message, fields) });
   const ignoredUsers = (userId: string): ReadonlySet<string> => accountData.ignoredUsers(userId);
   const rooms = createRoomsServices({
     store: roomsStore,
@@ -271,7 +273,7 @@ async function buildCore(input: WiringInput) {
     db, settings, log, serverName, bus, notifier, signingKey: input.signingKey, auth, roomsDeps,
     users, rooms, roomsStore, syncData, accountData, receipts, typing, presence, profile, userDirectory, filters,
     e2eeStore, deviceKeys, crossSigning, keyBackup, toDevice, search, reports, hierarchy,
-    pushStore, pushRules, pushCounts, pushers, sync, openid, isLocalUser,
+    pushStore, pushRules, pushCounts, pushers, sync, openid, isLocalUser, transactionExpiry,
   };
 }
 
@@ -333,6 +335,7 @@ export async function buildServices(input: WiringInput): Promise<BuiltServices &
       presence.close();
       pushers.stop();
       await ctx.search.close();
+      await ctx.transactionExpiry.close();
       await users.close();
     },
   };

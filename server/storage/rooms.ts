@@ -223,6 +223,9 @@ export interface RoomsStore {
   // ---- transactions -------------------------------------------------------------------------
   txnEventId(userId: string, deviceId: string, roomId: string, txnId: string): string | undefined;
   txnOfEvent(eventId: string): { userId: string; deviceId: string; txnId: string } | undefined;
+  /** Forgets the transaction ids of events sent before `beforeTs`, and the stored answers to
+   * federation transactions received before it; resolves with how many rows went. */
+  forgetTransactionsBefore(beforeTs: number): Promise<number>;
 
   // ---- memberships --------------------------------------------------------------------------
   member(roomId: string, userId: string): MemberRecord | undefined;

@@ -658,6 +658,23 @@ export class SqlJsRoomsStore implements RoomsStore {
     return row ? { userId: String(row.user_id), deviceId: String(row.device_id), txnId: String(row.txn_id) } : undefined;
   }
 
+  async forgetTransactionsBefore(beforeTs: number): Promise<number> {
+    // A client's transaction id is as old as its event (sent here, so origin_server_ts is ours).
+    const staleTxns = 'SELECT t.event_id FROM event_txns t JOIN events e ON e.event_id = t.event_id WHERE e.origin_server_ts < ?';
+    // Looked for first: most sweeps find nothing, and then journal nothing.
+    const stale = this.db.read(
+      (r) =>
+        r.get(`${staleTxns} LIMIT 1`, [beforeTs]) !== undefined ||
+        r.get('SELECT 1 AS x FROM federation_received_txns WHERE received_ts < ? LIMIT 1', [beforeTs]) !== undefined,
+    );
+    if (!stale) return 0;
+    return this.db.write(
+      (w) =>
+        w.run(`DELETE FROM event_txns WHERE event_id IN (${staleTxns})`, [beforeTs]).changes +
+        w.run('DELETE FROM federation_received_txns WHERE received_ts < ?', [beforeTs]).changes,
+    );
+  }
+
   // ---- memberships ---------------------------------------------------------------------------
 
   private toMember(row: SqlRow): MemberRecord {
