@@ -5,6 +5,8 @@ import { redactUrl } from '../../logger.ts';
 
 export function requestLog(log: Logger): RequestHandler {
   return (req, res, next) => {
+    // The line is logged at debug only: at other levels no clock and no listener per request.
+    if (log.level !== 'debug') return next();
     const start = process.hrtime.bigint();
     res.on('finish', () => {
       const ms = Number(process.hrtime.bigint() - start) / 1e6;
