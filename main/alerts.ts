@@ -357,12 +357,9 @@ export class AlertPoller {
   }
 
   private async check(): Promise<Problem[]> {
-    if (!this.enabled) {
-      // A check asked for while notifications are off (a server status change) shows nothing and
-      // forgets what was shown.
-      this.tracker.reset();
-      return [];
-    }
+    // A check asked for while notifications are off (a server status change) shows nothing; what
+    // was shown was forgotten when they were turned off (setEnabled).
+    if (!this.enabled) return [];
     let fresh: Problem[];
     try {
       const status = await this.o.read();

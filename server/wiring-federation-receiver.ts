@@ -96,10 +96,7 @@ export const federationReceiverPart: WiringPart = async (ctx) => {
       pdus,
       bus,
       notifier,
-      getProfile: (userId) => {
-        const p = ctx.syncData.getProfile(userId);
-        return { displayname: p?.displayname ?? undefined, avatar_url: p?.avatar_url ?? undefined };
-      },
+      getProfile: ctx.memberProfile,
       supportedVersions: () => [...ROOM_VERSIONS.keys()],
       randomString: defaultRandomString,
     }),

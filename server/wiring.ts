@@ -42,6 +42,7 @@ import { currentStreamPosition } from './storage/stream.ts';
 import { Notifier } from './services/sync/notifier.ts';
 import { SqlJsRoomsStore } from './storage/sqljs/rooms.ts';
 import { createRoomsServices } from './services/rooms/rooms.ts';
+import type { Profile } from './services/rooms/deps.ts';
 import { SqlJsE2eeStore } from './storage/sqljs/e2ee.ts';
 import { DeviceKeysService } from './services/e2ee/device-keys.ts';
 import { CrossSigningService, passwordUia } from './services/e2ee/cross-signing.ts';
@@ -139,6 +140,11 @@ async function buildCore(input: WiringInput) {
   const roomsStore = new SqlJsRoomsStore(db);
   const transactionExpiry = new TransactionExpiry({ store: roomsStore, now: Date.now, log: (level, message, fields) => log[level](message, fields) });
   const ignoredUsers = (userId: string): ReadonlySet<string> => accountData.ignoredUsers(userId);
+  // A member event's displayname and avatar_url (rooms' own joins and invites, and federated joins).
+  const memberProfile = (userId: string): Profile => {
+    const p = syncData.getProfile(userId);
+    return { displayname: p?.displayname ?? undefined, avatar_url: p?.avatar_url ?? undefined };
+  };
   const rooms = createRoomsServices({
     store: roomsStore,
     serverName,
@@ -146,10 +152,7 @@ async function buildCore(input: WiringInput) {
     bus,
     notifier,
     defaultRoomVersion: () => settings().defaultRoomVersion,
-    getProfile: (userId) => {
-      const p = syncData.getProfile(userId);
-      return { displayname: p?.displayname ?? undefined, avatar_url: p?.avatar_url ?? undefined };
-    },
+    getProfile: memberProfile,
     ignoredUsers,
   });
   const roomsDeps = { auth, rooms };
@@ -273,7 +276,7 @@ async function buildCore(input: WiringInput) {
     db, settings, log, serverName, bus, notifier, signingKey: input.signingKey, auth, roomsDeps,
     users, rooms, roomsStore, syncData, accountData, receipts, typing, presence, profile, userDirectory, filters,
     e2eeStore, deviceKeys, crossSigning, keyBackup, toDevice, search, reports, hierarchy,
-    pushStore, pushRules, pushCounts, pushers, sync, openid, isLocalUser, transactionExpiry,
+    pushStore, pushRules, pushCounts, pushers, sync, openid, isLocalUser, memberProfile, transactionExpiry,
   };
 }
 

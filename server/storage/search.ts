@@ -2,7 +2,8 @@
  * Storage of the full-text index behind server-side search (spec: client-server search.yaml,
  * modules/search.md): one entry per searchable (event, key). The service decides what is indexed
  * and filters hits by visibility; the store matches, ranks and pages. Implemented by
- * sqljs/search.ts (SQLite FTS4, migration 0008-search.sqlite.sql).
+ * sqljs/search.ts (SQLite FTS4, migrations 0008-search.sqlite.sql and
+ * 0020-search-by-position.sqlite.sql).
  */
 
 /** The keys the spec lets clients search. */
@@ -12,7 +13,6 @@ export const SEARCH_KEYS: readonly SearchKey[] = ['content.body', 'content.name'
 /** One (event, key) to index. Room, sender and the rest are the stored event's: a store reads
  * them from its events by position rather than keeping a copy. */
 export interface SearchEntry {
-  eventId: string;
   key: SearchKey;
   /** The event's stream position (timeline order). */
   position: number;

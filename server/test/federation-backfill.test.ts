@@ -93,7 +93,7 @@ function stubDeps(oldest: { type: string; prev_events: string[] }, fetch: Backfi
       getDagEvents: () => new Map(),
     },
     sender: { cache: { get: () => ({ version, joined: new Set(['@a:bad.example', '@b:bad.example', '@c:good.example']), state: new Map([['m.room.server_acl\u0000', acl]]) }) } },
-    pdus: { storeOutliers: async () => new Set() },
+    pdus: { verifyRoomEvents: async () => ({ pdus: [], keys: {} }), storeVerifiedOutliers: async () => new Set() },
     fetch,
     ...extra,
   } as unknown as BackfillDeps;

@@ -204,8 +204,8 @@ const FLUSH_DELAY_MS = 100;
 const FLUSH_AT_ENTRIES = 500;
 
 type IndexOp = { add: SearchEntry } | { remove: string };
-/** Index work as queued: an add learns its position when its batch is written. */
-type PendingOp = { add: Omit<SearchEntry, 'position'> } | { remove: string };
+/** Index work as queued: an add learns its event's position when its batch is written. */
+type PendingOp = { add: Omit<SearchEntry, 'position'> & { eventId: string } } | { remove: string };
 
 export class SearchService {
   /** Index work waiting for the next flush, in event order (adds and removals interleaved). */
@@ -331,7 +331,7 @@ export class SearchService {
     return ops.flatMap((op): IndexOp[] => {
       if (!('add' in op)) return [op];
       const rec = recs.get(op.add.eventId);
-      return rec && rec.redactedBy === null ? [{ add: { ...op.add, position: rec.position } }] : [];
+      return rec && rec.redactedBy === null ? [{ add: { key: op.add.key, value: op.add.value, position: rec.position } }] : [];
     });
   }
 

@@ -16,8 +16,6 @@ export interface TransactionExpiryDeps {
   store: Pick<RoomsStore, 'forgetTransactionsBefore'>;
   now(): number;
   log?: (level: 'error' | 'debug', message: string, fields?: Record<string, unknown>) => void;
-  /** Default one hour. */
-  sweepEveryMs?: number;
 }
 
 export class TransactionExpiry {
@@ -25,7 +23,7 @@ export class TransactionExpiry {
   private running: Promise<number> | null = null;
 
   constructor(private readonly deps: TransactionExpiryDeps) {
-    this.timer = setInterval(() => void this.sweep(), deps.sweepEveryMs ?? SWEEP_EVERY_MS);
+    this.timer = setInterval(() => void this.sweep(), SWEEP_EVERY_MS);
     this.timer.unref();
   }
 

@@ -99,7 +99,7 @@ async function convertAndSearch(db: SqlJsDatabase): Promise<void> {
 
   // The store keeps working on the converted index: replace, add, remove.
   await search.index([
-    { eventId: '$msg', key: 'content.body', position: 7, value: 'the cucumbers are ripe' },
+    { key: 'content.body', position: 7, value: 'the cucumbers are ripe' },
   ]);
   assert.deepEqual(search.search(query({ terms: { must: [['ripe']], mustNot: [] } })).hits.map((h) => h.value), ['the cucumbers are ripe']);
   await search.removeEvent('$old');

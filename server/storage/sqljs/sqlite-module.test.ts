@@ -35,12 +35,12 @@ function one(db: MemoryDatabase, sql: string, params: readonly SqliteParam[] = [
   return rows[0]!;
 }
 
-
-/**
- * Sizes the scratch buffer to one string's estimate, then binds a slightly shorter string and a
- * 201-digit bigint (estimated at 24 bytes); reports the row read back and whether the allocator
- * header right after the scratch buffer (dlmalloc: the next chunk's size word) survived.
- */
+/** A database opened now answers a query: what went before left the shared module working. */
+function assertNewDatabaseWorks(): void {
+  const db = openMemoryDatabase(sqlite);
+  assert.deepEqual(one(db, 'SELECT 1'), [1]);
+  db.close();
+}
 
 const hexOf = (s: string): string => Buffer.from(s, 'utf8').toString('hex').toUpperCase();
 const isPlainUint8Array = (x: unknown): boolean => x instanceof Uint8Array && Object.getPrototypeOf(x) === Uint8Array.prototype;
@@ -398,23 +398,20 @@ test('Connection: SELECT * sees a column added by ALTER TABLE in a later transac
   }
 });
 
-test(
-  'Connection: a comment before ALTER TABLE in runScript still refreshes SELECT * column names',
-    () => {
-    const conn = new Connection(openMemoryDatabase(sqlite));
-    try {
-      conn.transaction((w) => {
-        w.run('CREATE TABLE t (a INTEGER)');
-        w.run('INSERT INTO t (a) VALUES (1)');
-      });
-      assert.deepEqual(conn.read((r) => r.all('SELECT * FROM t')), [{ a: 1 }]);
-      conn.transaction((w) => w.runScript('-- b is new\nALTER TABLE t ADD COLUMN b INTEGER DEFAULT 2;'));
-      assert.deepEqual(conn.read((r) => r.all('SELECT * FROM t')), [{ a: 1, b: 2 }]);
-    } finally {
-      conn.close();
-    }
-  },
-);
+test('Connection: a comment before ALTER TABLE in runScript still refreshes SELECT * column names', () => {
+  const conn = new Connection(openMemoryDatabase(sqlite));
+  try {
+    conn.transaction((w) => {
+      w.run('CREATE TABLE t (a INTEGER)');
+      w.run('INSERT INTO t (a) VALUES (1)');
+    });
+    assert.deepEqual(conn.read((r) => r.all('SELECT * FROM t')), [{ a: 1 }]);
+    conn.transaction((w) => w.runScript('-- b is new\nALTER TABLE t ADD COLUMN b INTEGER DEFAULT 2;'));
+    assert.deepEqual(conn.read((r) => r.all('SELECT * FROM t')), [{ a: 1, b: 2 }]);
+  } finally {
+    conn.close();
+  }
+});
 
 test('statementsOf(): splits on real boundaries only (comments, ";" in literals, multi-byte text)', (t) => {
   const db = fresh(t);
@@ -618,6 +615,13 @@ function sampleImage(): Uint8Array {
   }
 }
 
+/** A copy of `image` with its 100-byte header intact and every later byte garbage. */
+function garbledAfterHeader(image: Uint8Array): Uint8Array {
+  const garbage = new Uint8Array(image);
+  for (let i = 100; i < garbage.length; i++) garbage[i] = (i * 7919) & 255;
+  return garbage;
+}
+
 test('a truncated image or one that is not a database throws a clear Error; the process lives on', () => {
   const image = sampleImage();
   assert.ok(image.length > 4 * 4096);
@@ -632,8 +636,7 @@ test('a truncated image or one that is not a database throws a clear Error; the 
 });
 
 test('an image with a valid header but garbage after byte 100 fails with "malformed", not a crash', () => {
-  const image = new Uint8Array(sampleImage());
-  for (let i = 100; i < image.length; i++) image[i] = (i * 7919) & 255;
+  const image = garbledAfterHeader(sampleImage());
   let db: MemoryDatabase | null = null;
   try {
     db = openMemoryDatabase(sqlite, image);
@@ -647,21 +650,14 @@ test('an image with a valid header but garbage after byte 100 fails with "malfor
     assert.throws(() => all(target, 'SELECT 1'), /database disk image is malformed/, 'every prepare reads the schema');
     target.close();
   }
-  const other = openMemoryDatabase(sqlite);
-  assert.deepEqual(one(other, 'SELECT 1'), [1]);
-  other.close();
+  assertNewDatabaseWorks();
 });
 
-test(
-  'a damaged image is refused when it is loaded',
-    () => {
-    const image = new Uint8Array(sampleImage());
-    const garbage = new Uint8Array(image);
-    for (let i = 100; i < garbage.length; i++) garbage[i] = (i * 7919) & 255;
-    assert.throws(() => openMemoryDatabase(sqlite, garbage).close(), /cannot load the database image/);
-    assert.throws(() => openMemoryDatabase(sqlite, image.subarray(0, 50)).close(), /cannot load the database image/);
-  },
-);
+test('a damaged image is refused when it is loaded', () => {
+  const image = sampleImage();
+  assert.throws(() => openMemoryDatabase(sqlite, garbledAfterHeader(image)).close(), /cannot load the database image/);
+  assert.throws(() => openMemoryDatabase(sqlite, image.subarray(0, 50)).close(), /cannot load the database image/);
+});
 
 test('two MemoryDatabases open at once are independent', (t) => {
   const first = fresh(t);
@@ -719,34 +715,29 @@ test('finalize() is idempotent; close() works after every statement is finalized
   a.finalize();
   db.close();
   // The module goes on serving other databases.
-  const other = openMemoryDatabase(sqlite);
-  assert.deepEqual(one(other, 'SELECT 1'), [1]);
-  other.close();
+  assertNewDatabaseWorks();
 });
 
-test(
-  'close() frees the scratch buffer',
-    () => {
-    const big = 'x'.repeat(1 << 20); // reserves about 3 MB of scratch
-    const cycle = (): void => {
-      const db = openMemoryDatabase(sqlite);
-      const stmt = db.prepare('SELECT length(?)');
-      stmt.bind([big]);
-      stmt.step();
-      stmt.reset();
-      stmt.finalize();
-      db.close();
-    };
-    cycle();
-    const api = sqlite.SQL as unknown as { _malloc(n: number): number; _free(p: number): void };
-    // Where a fresh allocation of the scratch buffer's size goes: a freed buffer would be reused.
-    const probe = (): number => {
-      const p = api._malloc(3 << 20);
-      api._free(p);
-      return p;
-    };
-    const first = probe();
-    for (let i = 0; i < 5; i++) cycle();
-    assert.equal(probe(), first, 'the same free space is found after five more open/close cycles');
-  },
-);
+test('close() frees the scratch buffer', () => {
+  const big = 'x'.repeat(1 << 20); // reserves about 3 MB of scratch
+  const cycle = (): void => {
+    const db = openMemoryDatabase(sqlite);
+    const stmt = db.prepare('SELECT length(?)');
+    stmt.bind([big]);
+    stmt.step();
+    stmt.reset();
+    stmt.finalize();
+    db.close();
+  };
+  cycle();
+  const api = sqlite.SQL as unknown as { _malloc(n: number): number; _free(p: number): void };
+  // Where a fresh allocation of the scratch buffer's size goes: a freed buffer would be reused.
+  const probe = (): number => {
+    const p = api._malloc(3 << 20);
+    api._free(p);
+    return p;
+  };
+  const first = probe();
+  for (let i = 0; i < 5; i++) cycle();
+  assert.equal(probe(), first, 'the same free space is found after five more open/close cycles');
+});

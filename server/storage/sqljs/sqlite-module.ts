@@ -2,8 +2,9 @@
 // `new SQL.Database()` keeps the database as a file in Emscripten's in-memory file system, so
 // every commit copies each changed page into that file through JavaScript (most of a small
 // transaction's cost), and the image sits in that file besides SQLite's page cache over it. A
-// `:memory:` database keeps its pages in the page cache only, and a commit copies nothing. Opening one needs sqlite3_open's out-pointer read from the module's memory,
-// which sql.js does not export; Emscripten's instantiateWasm hook hands it to us instead.
+// `:memory:` database keeps its pages in the page cache only, and a commit copies nothing.
+// Opening one needs sqlite3_open's out-pointer read from the module's memory, which sql.js does
+// not export; Emscripten's instantiateWasm hook hands it to us instead.
 // With the memory in hand, statements are driven through SQLite's C API directly: sql.js's
 // Statement copies every string parameter through two JavaScript loops and a malloc/free pair,
 // where a native UTF-8 write into one reused buffer does the same work.
@@ -70,8 +71,8 @@ export function loadSqliteModule(): Promise<LoadedModule> {
   loaded ??= new Promise<LoadedModule>((resolve, reject) => {
     const require = createRequire(import.meta.url);
     let memory: WebAssembly.Memory | null = null;
+    // With instantiateWasm, sql.js never looks the wasm file up itself (no locateFile needed).
     initSqlJs({
-      locateFile: (file: string) => require.resolve(`sql.js/dist/${file}`),
       instantiateWasm(imports, receiveInstance) {
         const wasm = readFileSync(require.resolve('sql.js/dist/sql-wasm.wasm'));
         WebAssembly.instantiate(wasm, imports)

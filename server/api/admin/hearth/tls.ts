@@ -11,7 +11,8 @@ import { SettingsValidationError } from '../../../services/admin/settings.ts';
 import { requireAdmin, type TokenResolver } from '../../http/auth.ts';
 import type { ApiRouter } from '../../http/router.ts';
 import { parseBody } from '../../http/validate.ts';
-import type { TlsMode, TlsResponse } from './types.ts';
+import { TLS_MODES } from './setup.ts';
+import type { TlsResponse } from './types.ts';
 
 export interface TlsApiDeps {
   tls: TlsManager;
@@ -19,11 +20,10 @@ export interface TlsApiDeps {
   settings: { update(patch: Record<string, unknown>): Promise<unknown> };
 }
 
-const MODES = ['none', 'self-signed', 'acme-http', 'acme-dns', 'files', 'proxy'] as const satisfies readonly TlsMode[];
 const nullable = <T extends z.Schema>(t: T) => t.nullable().optional();
 
 const putBody = z.object({
-  mode: z.enum(MODES),
+  mode: z.enum(TLS_MODES),
   selfSignedNames: nullable(z.array(z.string().min(1).max(253)).max(50)),
   trustedProxies: nullable(z.array(z.string().min(1).max(64)).max(50)),
   acme: z
