@@ -9,7 +9,7 @@ import { MatrixError, forbidden, missingParam } from '../../errors.ts';
 import type { AccountService } from '../../services/users/accounts.ts';
 import type { RateLimiter } from '../../services/users/rate-limit.ts';
 import type { TokenService } from '../../services/users/tokens.ts';
-import { requester, requireAuth } from '../http/auth.ts';
+import { clientIp, requester, requireAuth } from '../http/auth.ts';
 import type { ApiRouter } from '../http/router.ts';
 import { parseBody } from '../http/validate.ts';
 
@@ -35,11 +35,6 @@ const loginBody = z.object({
 });
 
 const refreshBody = z.object({ refresh_token: z.string() });
-
-/** The client's address for rate limiting. */
-export function clientIp(req: Request): string {
-  return req.ip ?? req.socket.remoteAddress ?? '';
-}
 
 /** Takes a rate-limit token for each key, or answers 429 with Retry-After. */
 export function enforceRateLimit(res: Response, limiter: RateLimiter, ...keys: string[]): void {

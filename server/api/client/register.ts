@@ -11,7 +11,8 @@ import type { RateLimiter } from '../../services/users/rate-limit.ts';
 import type { RegistrationMode, RegistrationService } from '../../services/users/registration.ts';
 import type { ApiRouter } from '../http/router.ts';
 import { parseBody, parseQuery } from '../http/validate.ts';
-import { clientIp, deviceIdSchema, enforceRateLimit } from './login.ts';
+import { clientIp } from '../http/auth.ts';
+import { deviceIdSchema, enforceRateLimit } from './login.ts';
 
 export interface RegisterDeps {
   registration: RegistrationService;

@@ -32,12 +32,22 @@ export function extractAccessToken(req: Request): string | undefined {
   return typeof q === 'string' && q.length > 0 ? q : undefined;
 }
 
+/**
+ * The client's address, as Express's `req.ip` gives it under the `trust proxy` setting. Without an
+ * X-Forwarded-For header that is the socket's address, so the header parse `req.ip` does on every
+ * request is skipped.
+ */
+export function clientIp(req: Request): string {
+  if (req.headers['x-forwarded-for'] === undefined) return req.socket.remoteAddress ?? '';
+  return req.ip ?? req.socket.remoteAddress ?? '';
+}
+
 /** Middleware: requires a valid access token. */
 export function requireAuth(tokens: TokenResolver): RequestHandler {
   return async (req, _res, next) => {
     const token = extractAccessToken(req);
     if (!token) throw missingToken();
-    const r = await tokens.resolve(token, { ip: req.ip ?? req.socket.remoteAddress ?? '', userAgent: req.headers['user-agent'] });
+    const r = await tokens.resolve(token, { ip: clientIp(req), userAgent: req.headers['user-agent'] });
     (req as unknown as Record<symbol, Requester>)[REQUESTER] = r;
     next();
   };
