@@ -225,6 +225,14 @@ async function buildCore(input: WiringInput) {
     userReceipts: (u, r) => syncData.userReceipts(u, r),
     eventPosition: (id) => roomsStore.getEvent(id)?.position,
   });
+  // Every member event is a row of the history as well, so a current membership of join is the
+  // latest join: one row read instead of the user's whole history in the room, at every sync.
+  const latestJoinPosition = (userId: string, roomId: string): number | null => {
+    const current = roomsStore.member(roomId, userId);
+    if (current?.membership === 'join') return current.position;
+    const joins = roomsStore.membershipHistory(roomId, userId).filter((m) => m.membership === 'join');
+    return joins.length > 0 ? joins[joins.length - 1]!.position : null;
+  };
   let pushers!: Pushers;
   const pushCounts = new PushCounts({
     store: pushStore,
@@ -235,8 +243,7 @@ async function buildCore(input: WiringInput) {
       // Nothing before the user's latest join is unread (as Synapse counts): an accepted invite
       // or a room rejoined later starts clean.
       const receipt = receiptPosition(u, r, thread);
-      const joins = roomsStore.membershipHistory(r, u).filter((m) => m.membership === 'join');
-      const joined = joins.length > 0 ? joins[joins.length - 1]!.position : null;
+      const joined = latestJoinPosition(u, r);
       if (joined === null) return receipt;
       return receipt === null ? joined : Math.max(receipt, joined);
     },

@@ -129,6 +129,8 @@ test('claim hands out each one-time key once, then the fallback key (marked used
     app.request('POST', '/_matrix/client/v3/keys/claim', { token: bTok, body: { one_time_keys: { '@dora:localhost': { DDEV: 'signed_curve25519' } } } });
   const seen = new Map<string, unknown>();
   for (let i = 0; i < 2; i++) {
+    // Read before each claim too: counts kept between syncs must follow every claim.
+    assert.deepEqual(app.deviceKeys.oneTimeKeyCounts('@dora:localhost', 'DDEV'), { signed_curve25519: 2 - i });
     const r = await claim();
     assert.equal(r.status, 200);
     const keys = r.json.one_time_keys['@dora:localhost'].DDEV;
@@ -158,6 +160,13 @@ test('claim hands out each one-time key once, then the fallback key (marked used
   });
   assert.deepEqual(none.json.one_time_keys, {});
   assert.ok('remote.example' in none.json.failures);
+
+  // Uploading more counts again; a deleted device has nothing left.
+  await app.request('POST', '/_matrix/client/v3/keys/upload', { token: aTok, body: { one_time_keys: { 'signed_curve25519:O3': dev.oneTimeKey() } } });
+  assert.deepEqual(app.deviceKeys.oneTimeKeyCounts('@dora:localhost', 'DDEV'), { signed_curve25519: 1 });
+  await app.deleteDevice('@dora:localhost', 'DDEV');
+  assert.deepEqual(app.deviceKeys.oneTimeKeyCounts('@dora:localhost', 'DDEV'), { signed_curve25519: 0 });
+  assert.deepEqual(app.deviceKeys.unusedFallbackKeyTypes('@dora:localhost', 'DDEV'), []);
 });
 
 test('device list changes: key upload, new room-mates, leaving, device deletion', async () => {

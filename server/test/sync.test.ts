@@ -239,4 +239,27 @@ describe('sync over HTTP', () => {
     const missing = await post(bob, '/user_directory/search', {});
     assert.equal(missing.status, 400);
   });
+
+  it('unread counts start at the latest join: leaving, missing messages, and coming back', async () => {
+    const created = await post(alice, '/createRoom', { preset: 'private_chat', invite: [carol.userId] });
+    const room = created.json.room_id as string;
+    const path = `/rooms/${encodeURIComponent(room)}`;
+    assert.equal((await post(carol, `${path}/join`, {})).status, 200);
+    const unread = async (): Promise<number> => (await sync(carol)).rooms.join[room]?.unread_notifications.notification_count;
+    await send(alice, room, 'one');
+    await send(alice, room, 'two');
+    assert.equal(await unread(), 2);
+    assert.equal((await post(carol, `${path}/leave`, {})).status, 200);
+    await send(alice, room, 'while carol is away');
+    assert.equal((await post(alice, `${path}/invite`, { user_id: carol.userId })).status, 200);
+    assert.equal((await post(carol, `${path}/join`, {})).status, 200);
+    assert.equal(await unread(), 0, 'nothing before the rejoin is unread, with no receipt sent');
+    await send(alice, room, 'three');
+    assert.equal(await unread(), 1);
+    // A profile change is a join event too: as Synapse counts, it starts the count again.
+    assert.equal((await put(carol, `${path}/state/m.room.member/${encodeURIComponent(carol.userId)}`, { membership: 'join', displayname: 'Carol C' })).status, 200);
+    assert.equal(await unread(), 0);
+    await send(alice, room, 'four');
+    assert.equal(await unread(), 1);
+  });
 });

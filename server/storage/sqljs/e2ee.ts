@@ -28,13 +28,51 @@ import {
 
 const parse = (v: SqlRow[string]): JsonObject => JSON.parse(String(v)) as JsonObject;
 
+/** What sync reports for a device at every wake-up: one-time key counts per algorithm and unused
+ * fallback key types. */
+interface DeviceKeyCounts {
+  oneTimeKeys?: Record<string, number>;
+  unusedFallbackTypes?: string[];
+}
+
+const MAX_REMEMBERED_DEVICES = 10_000;
+
+/** Per database, so that every store over it (services are rebuilt when setup names the server)
+ * sees what another wrote. Every write to the two key tables is in this file and forgets the
+ * device it touched, inside its transaction. */
+const keyCountsByDatabase = new WeakMap<Database, Map<string, DeviceKeyCounts>>();
+
+const deviceKey = (userId: string, deviceId: string): string => `${userId}\u0000${deviceId}`;
+
 export class SqlJsE2eeStore implements E2eeStore {
-  constructor(private readonly db: Database) {}
+  /** Counts kept between syncs: each /sync asked the database twice per device before. */
+  private readonly keyCounts: Map<string, DeviceKeyCounts>;
+
+  constructor(private readonly db: Database) {
+    let counts = keyCountsByDatabase.get(db);
+    if (!counts) keyCountsByDatabase.set(db, (counts = new Map()));
+    this.keyCounts = counts;
+  }
+
+  private rememberedCounts(userId: string, deviceId: string): DeviceKeyCounts {
+    const key = deviceKey(userId, deviceId);
+    let entry = this.keyCounts.get(key);
+    if (!entry) {
+      if (this.keyCounts.size >= MAX_REMEMBERED_DEVICES) this.keyCounts.clear();
+      this.keyCounts.set(key, (entry = {}));
+    }
+    return entry;
+  }
+
+  private forgetCounts(userId: string, deviceId: string): void {
+    this.keyCounts.delete(deviceKey(userId, deviceId));
+  }
 
   // ---- device keys, one-time and fallback keys ----
 
   uploadKeys(u: KeyUpload): Promise<{ position: number | null; oneTimeKeyCounts: Record<string, number> }> {
     return this.db.write((w) => {
+      this.forgetCounts(u.userId, u.deviceId);
       let position: number | null = null;
       if (u.deviceKeys !== undefined) {
         const json = JSON.stringify(u.deviceKeys);
@@ -105,21 +143,26 @@ export class SqlJsE2eeStore implements E2eeStore {
   }
 
   oneTimeKeyCounts(userId: string, deviceId: string): Record<string, number> {
-    return this.db.read((r) => otkCounts(r, userId, deviceId));
+    const remembered = this.rememberedCounts(userId, deviceId);
+    remembered.oneTimeKeys ??= this.db.read((r) => otkCounts(r, userId, deviceId));
+    return { ...remembered.oneTimeKeys };
   }
 
   unusedFallbackKeyTypes(userId: string, deviceId: string): string[] {
-    return this.db.read((r) =>
+    const remembered = this.rememberedCounts(userId, deviceId);
+    remembered.unusedFallbackTypes ??= this.db.read((r) =>
       r
         .all('SELECT algorithm FROM e2ee_fallback_keys WHERE user_id = ? AND device_id = ? AND used = 0 ORDER BY algorithm', [userId, deviceId])
         .map((row) => String(row.algorithm)),
     );
+    return [...remembered.unusedFallbackTypes];
   }
 
   claimKeys(requests: readonly ClaimRequest[]): Promise<ClaimedKey[]> {
     return this.db.write((w) => {
       const out: ClaimedKey[] = [];
       for (const q of requests) {
+        this.forgetCounts(q.userId, q.deviceId);
         const otk = w.get(
           `SELECT key_id, key_json FROM e2ee_one_time_keys WHERE user_id = ? AND device_id = ? AND algorithm = ?
            ORDER BY upload_order, key_id LIMIT 1`,
@@ -166,6 +209,7 @@ export class SqlJsE2eeStore implements E2eeStore {
 
   deleteDevice(userId: string, deviceId: string): Promise<number> {
     return this.db.write((w) => {
+      this.forgetCounts(userId, deviceId);
       const p = [userId, deviceId];
       w.run('DELETE FROM e2ee_device_keys WHERE user_id = ? AND device_id = ?', p);
       w.run('DELETE FROM e2ee_one_time_keys WHERE user_id = ? AND device_id = ?', p);
