@@ -1,11 +1,12 @@
 /**
  * One record of the logger's in-memory ring (logger.ts), as the admin API's Logs endpoint
- * (`GET /_hearth/api/v1/logs`) sends it. Types only, with no imports, because
+ * (`GET /_hearth/api/v1/logs`) sends it. Types and the list of levels, with no imports, because
  * server/api/admin/hearth/types.ts re-exports it to the admin GUI, which type-checks without Node.
  */
 
 /** The levels a record can have ('silent' is a logger threshold, never a record's level). */
-export type LogLevelName = 'debug' | 'info' | 'warn' | 'error';
+export const LOG_LEVEL_NAMES = ['debug', 'info', 'warn', 'error'] as const;
+export type LogLevelName = (typeof LOG_LEVEL_NAMES)[number];
 
 export interface LogRecord {
   ts: number;

@@ -4,6 +4,7 @@
  */
 import { z } from '../validation/schema.ts';
 import { LOG_LEVELS, type LogLevel } from '../logger.ts';
+import { DNS_PROVIDERS, TLS_MODES } from '../services/admin/status-types.ts';
 
 export const REGISTRATION_MODES = ['open', 'token', 'captcha', 'closed'] as const;
 export type RegistrationMode = (typeof REGISTRATION_MODES)[number];
@@ -64,7 +65,7 @@ export const settingsSchema = z.object({
   serverNoticesLocalpart: z.string().regex(/^[a-z0-9._=/+-]+$/),
   // ---- TLS, backups and CAPTCHA (services/admin/tls.ts, acme.ts, backups.ts; services/users/captcha.ts) ----
   /** How the TLS listener gets its certificate; 'proxy' means a reverse proxy terminates TLS. */
-  tlsMode: z.enum(['none', 'self-signed', 'acme-http', 'acme-dns', 'files', 'proxy']).optional(),
+  tlsMode: z.enum(TLS_MODES).optional(),
   /** Extra names and addresses for the self-signed certificate (the server name and LAN IPs are always in it). */
   tlsSelfSignedNames: z.array(z.string().min(1)).optional(),
   /** Addresses (or CIDR ranges) of the reverse proxy whose X-Forwarded-For is believed, in 'proxy' mode. */
@@ -77,7 +78,7 @@ export const settingsSchema = z.object({
   acmeDomains: z.array(z.string().min(1)).optional(),
   /** Port the HTTP-01 answers are served on (routers may forward port 80 to another one). */
   acmeChallengePort: z.number().int().min(1).max(65535).optional(),
-  acmeDnsProvider: z.enum(['desec', 'duckdns', 'hook']).optional(),
+  acmeDnsProvider: z.enum(DNS_PROVIDERS).optional(),
   /** The DNS provider's API base URL (tests point it at a local fake). */
   acmeDnsApiUrl: z.string().url().optional(),
   acmeDnsApiToken: z.string().min(1).optional(),

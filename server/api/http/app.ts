@@ -5,7 +5,7 @@
  */
 import express, { type Express, type Request, type RequestHandler, type Response } from 'express';
 import type { Logger } from '../../logger.ts';
-import { ApiRouter } from './router.ts';
+import { ApiRouter, failed, runChain } from './router.ts';
 import { corsForMatrix } from './cors.ts';
 import { errorHandler, unrecognizedEndpoint } from './errors.ts';
 import { requestLog } from './request-log.ts';
@@ -41,19 +41,8 @@ export function createApp(opts: AppOptions): { app: Express; routes: ApiRouter }
     res.locals ??= Object.create(null) as Record<string, unknown>;
     req.originalUrl ??= req.url;
     req.baseUrl = '';
-    let index = 0;
-    const next = (err?: unknown): void => {
-      if (err !== undefined && err !== null && err !== 'route' && err !== 'router') return fail(err, req, res);
-      const link = chain[index++];
-      if (!link) return;
-      try {
-        const ret: unknown = link(req, res, next);
-        if (ret instanceof Promise) ret.then(undefined, (e: unknown) => next(e ?? new Error('Rejected promise')));
-      } catch (e) {
-        next(e);
-      }
-    };
-    next();
+    // The last link always passes an error on, so the chain cannot end without an answer.
+    runChain(chain, req, res, (err) => fail(failed(err) ? err : new Error('no middleware answered the request'), req, res));
   };
   const fail = (err: unknown, req: Request, res: Response): void => {
     try {

@@ -57,7 +57,7 @@ interface Route {
 type Done = (err?: unknown) => void;
 
 /** An error to pass on, as Express reads next(value): 'route' only means "try the next route". */
-const failed = (err: unknown): boolean => err !== undefined && err !== null && err !== 'route';
+export const failed = (err: unknown): boolean => err !== undefined && err !== null && err !== 'route';
 
 /** Express's parameter decoding: a malformed escape is the client's error (400). */
 function decodeParam(value: string): string {
@@ -147,7 +147,7 @@ export class ApiRouter {
 }
 
 /** One route's handlers in turn, as Express runs them: a rejected promise is passed on as an error. */
-function runChain(handlers: readonly RequestHandler[], req: Request, res: Response, done: Done): void {
+export function runChain(handlers: readonly RequestHandler[], req: Request, res: Response, done: Done): void {
   let index = 0;
   const next: NextFunction = (err?: unknown) => {
     if (err !== undefined && err !== null) return done(err);

@@ -1,13 +1,16 @@
 /**
  * What the TLS manager (tls.ts) and the backup service (backups.ts) report about themselves:
  * plain data that the admin API (`/_hearth/api/v1/tls`, `/backups`) sends as is and main/alerts.ts
- * watches. Types only, with no imports, because server/api/admin/hearth/types.ts re-exports them
- * to the admin GUI, which type-checks without Node and must not import services.
+ * watches. Types and two lists of names, with no imports, because server/api/admin/hearth/types.ts
+ * re-exports the types to the admin GUI, which type-checks without Node and must not import
+ * services; settings and the admin API validate against the lists.
  */
 
-export type TlsMode = 'none' | 'self-signed' | 'acme-http' | 'acme-dns' | 'files' | 'proxy';
+export const TLS_MODES = ['none', 'self-signed', 'acme-http', 'acme-dns', 'files', 'proxy'] as const;
+export type TlsMode = (typeof TLS_MODES)[number];
 /** The DNS-01 providers acme.ts can drive ('hook': the admin's own command). */
-export type DnsProviderName = 'desec' | 'duckdns' | 'hook';
+export const DNS_PROVIDERS = ['desec', 'duckdns', 'hook'] as const;
+export type DnsProviderName = (typeof DNS_PROVIDERS)[number];
 
 export interface CertificateInfo {
   subject: string;

@@ -7,6 +7,9 @@ import { randomInt } from 'node:crypto';
 import { MatrixError, notFound } from '../../errors.ts';
 import { registrationTokenValid, type RegistrationTokenRecord, type UsersStore } from '../../storage/users.ts';
 
+/** The record the admin API shows (the API never imports storage). */
+export type { RegistrationTokenRecord } from '../../storage/users.ts';
+
 /** Synapse's token alphabet; a token is 1 to 64 of these. */
 const TOKEN_CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._~-';
 const TOKEN_GRAMMAR = /^[A-Za-z0-9._~-]{1,64}$/;

@@ -9,6 +9,9 @@ import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { MatrixError, notFound } from '../../errors.ts';
 import type { ListUserMediaOptions, MediaKey, MediaRecord, MediaStore } from '../../storage/media.ts';
+
+// The records the admin API lists (the API never imports storage).
+export type { ListUserMediaOptions, MediaRecord } from '../../storage/media.ts';
 import type { MediaDisk } from './disk.ts';
 import { ingest } from './ingest.ts';
 import type { MediaQuotas, QuotaSettings } from './quotas.ts';

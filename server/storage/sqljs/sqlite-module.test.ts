@@ -635,28 +635,11 @@ test('a truncated image or one that is not a database throws a clear Error; the 
   db.close();
 });
 
-test('an image with a valid header but garbage after byte 100 fails with "malformed", not a crash', () => {
-  const image = garbledAfterHeader(sampleImage());
-  let db: MemoryDatabase | null = null;
-  try {
-    db = openMemoryDatabase(sqlite, image);
-  } catch (err) {
-    assert.match((err as Error).message, /cannot load the database image/);
-  }
-  if (db) {
-    // It loaded (the backup copies pages as they are): the damage shows on first use.
-    const target = db;
-    assert.throws(() => all(target, 'SELECT count(*) FROM t'), /database disk image is malformed/);
-    assert.throws(() => all(target, 'SELECT 1'), /database disk image is malformed/, 'every prepare reads the schema');
-    target.close();
-  }
-  assertNewDatabaseWorks();
-});
-
-test('a damaged image is refused when it is loaded', () => {
+test('a damaged image is refused when it is loaded, and the module still works afterwards', () => {
   const image = sampleImage();
-  assert.throws(() => openMemoryDatabase(sqlite, garbledAfterHeader(image)).close(), /cannot load the database image/);
-  assert.throws(() => openMemoryDatabase(sqlite, image.subarray(0, 50)).close(), /cannot load the database image/);
+  assert.throws(() => openMemoryDatabase(sqlite, garbledAfterHeader(image)).close(), /cannot load the database image/, 'garbage after a valid header');
+  assert.throws(() => openMemoryDatabase(sqlite, image.subarray(0, 50)).close(), /cannot load the database image/, 'a truncated header');
+  assertNewDatabaseWorks();
 });
 
 test('two MemoryDatabases open at once are independent', (t) => {

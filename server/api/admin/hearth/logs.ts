@@ -5,6 +5,7 @@
  */
 import { z } from '../../../validation/schema.ts';
 import type { Logger } from '../../../logger.ts';
+import { LOG_LEVEL_NAMES } from '../../../log-record.ts';
 import { requireAdmin, type TokenResolver } from '../../http/auth.ts';
 import type { ApiRouter } from '../../http/router.ts';
 import { parseQuery } from '../../http/validate.ts';
@@ -17,7 +18,7 @@ export interface LogsApiDeps {
 const SEVERITY: Record<LogLevelName, number> = { debug: 0, info: 1, warn: 2, error: 3 };
 
 const query = z.object({
-  level: z.enum(['debug', 'info', 'warn', 'error']).default('debug'),
+  level: z.enum(LOG_LEVEL_NAMES).default('debug'),
   q: z.string().max(200).optional(),
   limit: z.coerce.number().int().min(1).max(2000).default(500),
 });

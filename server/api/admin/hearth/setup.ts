@@ -8,12 +8,12 @@ import { z } from '../../../validation/schema.ts';
 import { MatrixError, forbidden, invalidParam } from '../../../errors.ts';
 import { isValidLocalpartForRegistration, parseServerName } from '../../../core/ids.ts';
 import { lanAddresses } from '../../../services/admin/stats.ts';
+import { TLS_MODES } from '../../../services/admin/status-types.ts';
 import type { ApiRouter } from '../../http/router.ts';
 import { parseBody } from '../../http/validate.ts';
 import type { AdminApiDeps } from './deps.ts';
 import type { SetupResponse, SetupStateResponse, TlsMode } from './types.ts';
 
-export const TLS_MODES = ['none', 'self-signed', 'acme-http', 'acme-dns', 'files', 'proxy'] as const satisfies readonly TlsMode[];
 const REGISTRATION = ['closed', 'token', 'captcha', 'open'] as const;
 export const MIN_ADMIN_PASSWORD_LENGTH = 8;
 

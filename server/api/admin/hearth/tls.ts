@@ -11,7 +11,7 @@ import { SettingsValidationError } from '../../../services/admin/settings.ts';
 import { requireAdmin, type TokenResolver } from '../../http/auth.ts';
 import type { ApiRouter } from '../../http/router.ts';
 import { parseBody } from '../../http/validate.ts';
-import { TLS_MODES } from './setup.ts';
+import { DNS_PROVIDERS, TLS_MODES } from '../../../services/admin/status-types.ts';
 import type { TlsResponse } from './types.ts';
 
 export interface TlsApiDeps {
@@ -32,7 +32,7 @@ const putBody = z.object({
       email: nullable(z.string().email()),
       domains: nullable(z.array(z.string().min(1).max(253)).max(20)),
       challengePort: nullable(z.number().int().min(1).max(65535)),
-      dnsProvider: nullable(z.enum(['desec', 'duckdns', 'hook'])),
+      dnsProvider: nullable(z.enum(DNS_PROVIDERS)),
       dnsApiUrl: nullable(z.string().url()),
       dnsZone: nullable(z.string().min(1).max(253)),
       dnsApiToken: nullable(z.string().min(1).max(1024)),

@@ -8,8 +8,7 @@
 import type { Request, RequestHandler } from 'express';
 import { z } from '../../../validation/schema.ts';
 import { MatrixError, notFound } from '../../../errors.ts';
-import type { ListUserMediaOptions, MediaRecord } from '../../../storage/media.ts';
-import type { MediaRepository } from '../../../services/media/store.ts';
+import type { ListUserMediaOptions, MediaRecord, MediaRepository } from '../../../services/media/store.ts';
 import { requester, requireAdmin, type TokenResolver } from '../../http/auth.ts';
 import type { ApiRouter } from '../../http/router.ts';
 import { parseQuery } from '../../http/validate.ts';

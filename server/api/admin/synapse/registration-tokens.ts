@@ -5,8 +5,7 @@
  */
 import { z } from '../../../validation/schema.ts';
 import { MatrixError } from '../../../errors.ts';
-import type { RegistrationTokenRecord } from '../../../storage/users.ts';
-import type { SynapseRegistrationTokensAdmin } from '../../../services/admin/synapse-registration-tokens.ts';
+import type { RegistrationTokenRecord, SynapseRegistrationTokensAdmin } from '../../../services/admin/synapse-registration-tokens.ts';
 import { requireAdmin, type TokenResolver } from '../../http/auth.ts';
 import type { ApiRouter } from '../../http/router.ts';
 import { parseQuery } from '../../http/validate.ts';

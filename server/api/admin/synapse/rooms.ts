@@ -6,8 +6,7 @@
  */
 import type { Request } from 'express';
 import { z } from '../../../validation/schema.ts';
-import type { RoomDeletion } from '../../../storage/admin.ts';
-import { ROOM_ORDERS, type SynapseRoomsAdmin } from '../../../services/admin/synapse-rooms.ts';
+import { ROOM_ORDERS, type RoomDeletion, type SynapseRoomsAdmin } from '../../../services/admin/synapse-rooms.ts';
 import { requester, requireAdmin, type TokenResolver } from '../../http/auth.ts';
 import type { ApiRouter } from '../../http/router.ts';
 import { parseBody, parseQuery } from '../../http/validate.ts';

@@ -8,9 +8,7 @@
 import type { Request } from 'express';
 import { z } from '../../../validation/schema.ts';
 import { forbidden } from '../../../errors.ts';
-import { USER_ORDERS, type AdminUserRow } from '../../../storage/admin.ts';
-import type { DeviceRecord } from '../../../storage/users.ts';
-import type { SynapseUsersAdmin } from '../../../services/admin/synapse-users.ts';
+import { USER_ORDERS, type AdminUserRow, type DeviceRecord, type SynapseUsersAdmin } from '../../../services/admin/synapse-users.ts';
 import { requester, requireAdmin, requireAuth, type TokenResolver } from '../../http/auth.ts';
 import type { ApiRouter } from '../../http/router.ts';
 import { parseBody, parseQuery, repeatedParam } from '../../http/validate.ts';
