@@ -7,7 +7,7 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import { createServer as createHttpsServer } from 'node:https';
 import { GUI_DIR, HEARTH_VERSION } from './paths.ts';
 import type { AddressInfo, Socket } from 'node:net';
-import { createApp } from './api/http/app.ts';
+import { apiServerClasses, createApp } from './api/http/app.ts';
 import { createAdminApp } from './api/admin/hearth/admin-app.ts';
 import { AdminSettings } from './services/admin/settings.ts';
 import { adminAccounts, type MintedAdminSession } from './services/admin/admin-accounts.ts';
@@ -153,14 +153,14 @@ export async function createHomeserver(opts: HomeserverOptions): Promise<Homeser
           },
         });
         const dispatch = (req: IncomingMessage, res: ServerResponse): void => void clientApp!(req, res);
-        const client = await listen(createHttpServer(dispatch), settings.listen.host, settings.listen.port);
+        const client = await listen(createHttpServer(apiServerClasses, dispatch), settings.listen.host, settings.listen.port);
         listeners.push(client);
         urls.client = urlOf('http', client);
         log.info(`client API listening on ${urls.client}`);
         if (settings.federationListen) {
           const pair = tools.tls.current();
           if (!pair) throw new Error('the TLS listener needs a certificate: choose a TLS mode, or give --tls-cert and --tls-key');
-          const tls = createHttpsServer({ cert: pair.certPem, key: pair.keyPem }, dispatch);
+          const tls = createHttpsServer({ ...apiServerClasses, cert: pair.certPem, key: pair.keyPem }, dispatch);
           // Renewed, regenerated or imported certificates are swapped in without a restart.
           tools.tls.onChange((p) => tls.setSecureContext({ cert: p.certPem, key: p.keyPem }));
           const fed = await listen(tls as unknown as Server, settings.federationListen.host, settings.federationListen.port);

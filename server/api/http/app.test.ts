@@ -2,13 +2,13 @@
 // Express app with the same handlers must put the same status, headers and bytes on the wire,
 // and every way a handler can fail must end in the one error middleware.
 import assert from 'node:assert/strict';
-import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { createServer, request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test, type TestContext } from 'node:test';
 import express, { type RequestHandler } from 'express';
 import { MatrixError } from '../../errors.ts';
 import { createLogger } from '../../logger.ts';
-import { createApp } from './app.ts';
+import { apiServerClasses, createApp } from './app.ts';
 
 interface Raw {
   status: number;
@@ -29,8 +29,10 @@ function raw(base: string, method: string, path: string, headers: Record<string,
   });
 }
 
-async function listen(t: TestContext, app: express.Express): Promise<string> {
-  const server = app.listen(0, '127.0.0.1');
+/** `classes`: the server as homeserver.ts makes it, whose requests have Express's methods from
+ * birth; without, as `app.listen()` makes it, and the app switches their prototypes. */
+async function listen(t: TestContext, app: express.Express, classes = false): Promise<string> {
+  const server: Server = classes ? createServer(apiServerClasses, app).listen(0, '127.0.0.1') : app.listen(0, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
   t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -64,7 +66,8 @@ test('res.json puts the same status, headers and bytes on the wire as Express', 
   plain.disable('x-powered-by');
   plain.set('etag', false);
   for (const [path, h] of Object.entries(answers)) plain.get(path, h);
-  const ours = await listen(t, app);
+  const ours = await listen(t, app, true);
+  const oursPlain = await listen(t, app);
   const theirs = await listen(t, plain);
 
   const requests: [string, Record<string, string>][] = [
@@ -76,11 +79,14 @@ test('res.json puts the same status, headers and bytes on the wire as Express', 
   ];
   for (const path of Object.keys(answers)) {
     for (const [method, headers] of requests) {
-      const [a, b] = await Promise.all([raw(ours, method, path, headers), raw(theirs, method, path, headers)]);
-      const what = `${method} ${path} ${JSON.stringify(headers)}`;
-      assert.equal(a.status, b.status, what);
-      assert.equal(a.body, b.body, what);
-      for (const h of ['content-type', 'content-length', 'etag', 'transfer-encoding']) assert.equal(a.headers[h], b.headers[h], `${what}: ${h}`);
+      const b = await raw(theirs, method, path, headers);
+      for (const base of [ours, oursPlain]) {
+        const a = await raw(base, method, path, headers);
+        const what = `${base === ours ? 'ApiRequest' : 'app.listen'}: ${method} ${path} ${JSON.stringify(headers)}`;
+        assert.equal(a.status, b.status, what);
+        assert.equal(a.body, b.body, what);
+        for (const h of ['content-type', 'content-length', 'etag', 'transfer-encoding']) assert.equal(a.headers[h], b.headers[h], `${what}: ${h}`);
+      }
     }
   }
 });
@@ -110,7 +116,7 @@ test('every way a handler fails ends in a Matrix error, and the next request is 
       r.client('GET', '/ok', [(_req, res) => void res.json({ ok: true })]);
     },
   });
-  const base = await listen(t, app);
+  const base = await listen(t, app, true);
   const get = async (path: string): Promise<{ status: number; json: any }> => {
     const r = await fetch(`${base}/_matrix/client/v3${path}`);
     return { status: r.status, json: await r.json() };

@@ -4,6 +4,7 @@
  * process: every failure ends in errorHandler.
  */
 import express, { type Express, type Request, type RequestHandler, type Response } from 'express';
+import { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../../logger.ts';
 import { ApiRouter, failed, runChain } from './router.ts';
 import { corsForMatrix } from './cors.ts';
@@ -16,6 +17,20 @@ export interface AppOptions {
   /** Registers every API module's routes (homeserver.ts decides which, with which services). */
   mount(routes: ApiRouter): void;
 }
+
+/**
+ * What node:http creates for the client API's listeners (homeserver.ts passes them as the
+ * server's IncomingMessage and ServerResponse): a request and response that have Express's
+ * methods from birth. Express otherwise switches each one's prototype on arrival, which costs
+ * a map transition per object and leaves node's own HTTP code seeing two shapes of everything.
+ */
+export class ApiRequest extends IncomingMessage {}
+export class ApiResponse<R extends IncomingMessage = IncomingMessage> extends ServerResponse<R> {}
+Object.setPrototypeOf(ApiRequest.prototype, express.request);
+Object.setPrototypeOf(ApiResponse.prototype, express.response);
+(ApiResponse.prototype as unknown as Response).json = leanJson(express.response.json);
+
+export const apiServerClasses = { IncomingMessage: ApiRequest, ServerResponse: ApiResponse } as const;
 
 export function createApp(opts: AppOptions): { app: Express; routes: ApiRouter } {
   const app = express();
@@ -30,14 +45,21 @@ export function createApp(opts: AppOptions): { app: Express; routes: ApiRouter }
   const onError = errorHandler(opts.log);
   // The chain is fixed and every link takes every path, so Express's router has nothing to
   // choose: its walk (a layer match, `req.url` and `req.params` saved and restored, closures per
-  // layer) cost a tenth of the CPU of a message sent. This does what Express's `app.handle` does
-  // (the request and response get Express's prototypes, so handlers see the same API and
-  // settings), then runs the links in order, as Express runs them.
+  // layer) cost about a tenth of the CPU of a message sent. This does what Express's `app.handle`
+  // does (the request and response get Express's methods and this app's settings, so handlers
+  // see the same API), then runs the links in order, as Express runs them.
   const handle = (req: Request, res: Response): void => {
     req.res = res;
     res.req = req;
-    Object.setPrototypeOf(req, app.request);
-    Object.setPrototypeOf(res, app.response);
+    if (req instanceof ApiRequest && res instanceof ApiResponse) {
+      // Express's methods find their settings through `app` (app.request carries it otherwise).
+      req.app = app;
+      res.app = app;
+    } else {
+      // A server made without apiServerClasses (app.listen() in tests): as Express does it.
+      Object.setPrototypeOf(req, app.request);
+      Object.setPrototypeOf(res, app.response);
+    }
     res.locals ??= Object.create(null) as Record<string, unknown>;
     req.originalUrl ??= req.url;
     req.baseUrl = '';
@@ -54,7 +76,7 @@ export function createApp(opts: AppOptions): { app: Express; routes: ApiRouter }
     }
   };
   Object.assign(app, { handle });
-  app.response.json = leanJson(app.response.json);
+  app.response.json = leanJson(express.response.json);
   return { app, routes };
 }
 
