@@ -111,8 +111,12 @@ function splitSigilled(s: string, sigil: string): { localpart: string; serverNam
 /** Historical localparts: any non-surrogate code points except `:` and NUL (appendix "Historical
  * User IDs", "Room IDs", "Room Aliases"). Surrogates can only appear unpaired in a JS string. */
 function isHistoricalLocalpart(localpart: string): boolean {
-  return !/[:\u0000]/.test(localpart) && !/\p{Cs}/u.test(localpart);
+  return !COLON_OR_NUL.test(localpart) && !LONE_SURROGATE.test(localpart);
 }
+// Module constants: a literal in the function makes two RegExp objects per call, and ids are
+// parsed several times per request.
+const COLON_OR_NUL = /[:\u0000]/;
+const LONE_SURROGATE = /\p{Cs}/u;
 
 // ---- User ids --------------------------------------------------------------------------------
 
