@@ -7,8 +7,8 @@ import type { RequestHandler } from 'express';
 /** Where the headers go: the Matrix APIs and their discovery documents, not the admin GUI. */
 const CORS_MOUNTS = ['/_matrix', '/.well-known/matrix', '/_synapse'] as const;
 
-/** Whether `path` is a mount point above or one of its sub-paths, compared as Express compares a
- * mount path: case-insensitively, whole segments only. */
+/** Whether `path` is one of those mount points or below one, compared as Express compares a mount
+ * path: case-insensitively, whole segments only. */
 export function wantsCors(path: string): boolean {
   for (const mount of CORS_MOUNTS) {
     if (path.length < mount.length || (path.length > mount.length && path[mount.length] !== '/')) continue;
@@ -18,11 +18,7 @@ export function wantsCors(path: string): boolean {
   return false;
 }
 
-/** Mounted at the root: a path check here costs less than an Express mount, which rewrites
- * `req.url` for each request it passes and restores it afterwards. */
-export const corsForMatrix: RequestHandler = (req, res, next) => (wantsCors(req.path) ? cors(req, res, next) : next());
-
-export const cors: RequestHandler = (req, res, next) => {
+const cors: RequestHandler = (req, res, next) => {
   res.setHeader('Access-Control-Allow-Origin', '*');
   res.setHeader('Access-Control-Allow-Methods', 'GET, POST, PUT, DELETE, OPTIONS');
   res.setHeader('Access-Control-Allow-Headers', 'X-Requested-With, Content-Type, Authorization');
@@ -32,3 +28,7 @@ export const cors: RequestHandler = (req, res, next) => {
   }
   next();
 };
+
+/** Mounted at the root: a path check here costs less than an Express mount, which rewrites
+ * `req.url` for each request it passes and restores it afterwards. */
+export const corsForMatrix: RequestHandler = (req, res, next) => (wantsCors(req.path) ? cors(req, res, next) : next());

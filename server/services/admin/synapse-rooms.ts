@@ -13,13 +13,13 @@ import { MatrixError, notFound } from '../../errors.ts';
 import { errorText } from '../../error-text.ts';
 import type { AdminStore, RoomDeletion, ShutdownRoomResult } from '../../storage/admin.ts';
 import type { RoomsStore } from '../../storage/rooms.ts';
-
-/** What a room deletion reports (the API never imports storage). */
-export type { RoomDeletion } from '../../storage/admin.ts';
 import type { RoomsServices } from '../rooms/rooms.ts';
 import type { RoomEntry } from '../rooms/room-cache.ts';
 import type { Bus } from '../bus.ts';
 import type { ClientEvent } from '../rooms/reader.ts';
+
+/** What a room deletion reports (the API never imports storage). */
+export type { RoomDeletion } from '../../storage/admin.ts';
 
 export interface SynapseRoomsDeps {
   rooms: RoomsServices;

@@ -10,13 +10,13 @@ import type { AdminListUsersOptions, AdminStore, AdminUserRow } from '../../stor
 import type { RoomsStore } from '../../storage/rooms.ts';
 import type { SyncDataStore } from '../../storage/sync-data.ts';
 import type { DeviceRecord } from '../../storage/users.ts';
+import type { ProfileService } from '../users/profile.ts';
+import type { UserServices } from '../users/user-services.ts';
+import { MAX_PASSWORD_LENGTH, normaliseLocalpart } from '../users/accounts.ts';
 
 // The records and sort orders the admin API hands out (the API never imports storage).
 export { USER_ORDERS, type AdminUserRow } from '../../storage/admin.ts';
 export type { DeviceRecord } from '../../storage/users.ts';
-import type { ProfileService } from '../users/profile.ts';
-import type { UserServices } from '../users/user-services.ts';
-import { MAX_PASSWORD_LENGTH, normaliseLocalpart } from '../users/accounts.ts';
 
 /** Synapse's built-in user types (config `user_types` may add more there; not here). */
 const USER_TYPES = ['bot', 'support'] as const;

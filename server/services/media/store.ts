@@ -9,15 +9,15 @@ import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { MatrixError, notFound } from '../../errors.ts';
 import type { ListUserMediaOptions, MediaKey, MediaRecord, MediaStore } from '../../storage/media.ts';
-
-// The records the admin API lists (the API never imports storage).
-export type { ListUserMediaOptions, MediaRecord } from '../../storage/media.ts';
 import type { MediaDisk } from './disk.ts';
 import { ingest } from './ingest.ts';
 import type { MediaQuotas, QuotaSettings } from './quotas.ts';
 import type { RemoteMediaCache } from './remote.ts';
 import { PREVIEW_CACHE_MS } from './url-preview.ts';
 import { isThumbnailable, standardSize, UPLOAD_TIME_THUMBNAILS, variantName, type Thumbnailer, type ThumbnailSpec } from './thumbnails.ts';
+
+// The records the admin API lists (the API never imports storage).
+export type { ListUserMediaOptions, MediaRecord } from '../../storage/media.ts';
 
 export const DEFAULT_MAX_UPLOAD_BYTES = 50 * 1024 * 1024;
 /** Unused ids from /create lapse after a day (the spec's recommended default). */
