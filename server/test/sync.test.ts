@@ -249,10 +249,15 @@ describe('sync over HTTP', () => {
     await send(alice, room, 'one');
     await send(alice, room, 'two');
     assert.equal(await unread(), 2);
+    // Alice's view of the member counts follows carol out and back in (incremental syncs).
+    const aliceSince = (await sync(alice)).next_batch as string;
+    const joinedCount = async (since: string): Promise<number> => (await sync(alice, `since=${since}`)).rooms.join[room].summary['m.joined_member_count'];
     assert.equal((await post(carol, `${path}/leave`, {})).status, 200);
+    assert.equal(await joinedCount(aliceSince), 1);
     await send(alice, room, 'while carol is away');
     assert.equal((await post(alice, `${path}/invite`, { user_id: carol.userId })).status, 200);
     assert.equal((await post(carol, `${path}/join`, {})).status, 200);
+    assert.equal(await joinedCount(aliceSince), 2);
     assert.equal(await unread(), 0, 'nothing before the rejoin is unread, with no receipt sent');
     await send(alice, room, 'three');
     assert.equal(await unread(), 1);

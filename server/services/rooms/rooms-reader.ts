@@ -50,7 +50,21 @@ export function strippedStateOf(state: ReadonlyMap<string, StoredPdu>, extraKeys
   return out;
 }
 
+/** A room's members as of some state, in the order their member events were stored. */
+interface MemberList {
+  /** The member event ids it was read from: an event id names its content (redaction keeps the
+   * membership), so equal ids mean equal memberships, whatever state group they came from. Only
+   * the order, which picks the heroes, could go stale: an outlier backfilled later moves. */
+  key: string;
+  members: { userId: string; membership: unknown }[];
+}
+
+const MAX_MEMBER_LISTS = 2000;
+
 export class SqlRoomsReader implements RoomsReader {
+  /** Per room, the member list of the last summary: most syncs ask for the same state again. */
+  private readonly memberLists = new Map<string, MemberList>();
+
   constructor(
     private readonly deps: RoomsDeps,
     private readonly sender: EventSender,
@@ -143,18 +157,26 @@ export class SqlRoomsReader implements RoomsReader {
     return strippedStateOf(entry.state, [stateMapKey('m.room.member', userId)]);
   }
 
-  summary(roomId: string, userId: string, upTo: number) {
-    const ids = this.stateIdsAt(roomId, upTo);
+  /** The members as of `upTo`, read from storage only when the member events differ from last time. */
+  private memberList(roomId: string, upTo: number): MemberList['members'] {
     const memberIds: string[] = [];
-    for (const [k, id] of ids) if (parseStateMapKey(k)[0] === 'm.room.member') memberIds.push(id);
+    for (const [k, id] of this.stateIdsAt(roomId, upTo)) if (parseStateMapKey(k)[0] === 'm.room.member') memberIds.push(id);
+    const key = memberIds.join(' ');
+    const kept = this.memberLists.get(roomId);
+    if (kept?.key === key) return kept.members;
     const recs = [...this.deps.store.getEvents(memberIds, { outliers: true }).values()].sort((a, b) => a.position - b.position);
+    const members = recs.map((r) => ({ userId: r.pdu.state_key!, membership: r.pdu.content.membership }));
+    if (this.memberLists.size >= MAX_MEMBER_LISTS) this.memberLists.clear();
+    this.memberLists.set(roomId, { key, members });
+    return members;
+  }
+
+  summary(roomId: string, userId: string, upTo: number) {
     let joined = 0;
     let invited = 0;
     const heroes: string[] = [];
     const formerHeroes: string[] = [];
-    for (const r of recs) {
-      const m = r.pdu.content.membership;
-      const u = r.pdu.state_key!;
+    for (const { userId: u, membership: m } of this.memberList(roomId, upTo)) {
       if (m === 'join') joined++;
       if (m === 'invite') invited++;
       if (u === userId) continue;
