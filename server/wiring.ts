@@ -65,7 +65,7 @@ import { createTypingService } from './services/sync/typing.ts';
 import { createPresenceService } from './services/sync/presence.ts';
 import { createFilterService } from './services/sync/filters.ts';
 import { createSync } from './services/sync/sync.ts';
-import { createProfileService } from './services/users/profile.ts';
+import { createProfileService, memberProfileFrom } from './services/users/profile.ts';
 import { createUserDirectory } from './services/users/user-directory.ts';
 import { stateMapKey } from './core/events/types.ts';
 import * as syncApi from './api/client/sync.ts';
@@ -141,10 +141,7 @@ async function buildCore(input: WiringInput) {
   const transactionExpiry = new TransactionExpiry({ store: roomsStore, now: Date.now, log: (level, message, fields) => log[level](message, fields) });
   const ignoredUsers = (userId: string): ReadonlySet<string> => accountData.ignoredUsers(userId);
   // A member event's displayname and avatar_url (rooms' own joins and invites, and federated joins).
-  const memberProfile = (userId: string): Profile => {
-    const p = syncData.getProfile(userId);
-    return { displayname: p?.displayname ?? undefined, avatar_url: p?.avatar_url ?? undefined };
-  };
+  const memberProfile = (userId: string): Profile => memberProfileFrom(syncData, userId);
   const rooms = createRoomsServices({
     store: roomsStore,
     serverName,

@@ -74,7 +74,5 @@ export interface SearchStore {
   index(entries: readonly SearchEntry[]): Promise<void>;
   /** Removes every entry of an event (redaction). */
   removeEvent(eventId: string): Promise<void>;
-  /** Removes every entry of a room (purge). */
-  removeRoom(roomId: string): Promise<void>;
   search(query: SearchQuery): SearchPage;
 }

@@ -1,19 +1,17 @@
 /**
  * Shared plumbing for the in-process test fixtures (accounts, rooms, e2ee, reports, spaces,
- * search): a real sql.js database in a temporary folder, an Express app built the way createApp
- * builds it (simple query parser, ApiRouter, unrecognised-endpoint and error handlers) listening
- * on 127.0.0.1:0, a JSON request helper, the `tok-<user id>` stub token resolver, and the rooms
+ * search): a real sql.js database in a temporary folder, the client API's app from createApp,
+ * served as homeserver.ts serves it, listening on 127.0.0.1:0, a JSON request helper, the `tok-<user id>` stub token resolver, and the rooms
  * services those suites set up directly. Tests that need the whole homeserver use harness.ts.
  */
-import express from 'express';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ApiRouter } from '../api/http/router.ts';
+import type { ApiRouter } from '../api/http/router.ts';
 import { requireAuth } from '../api/http/auth.ts';
-import { errorHandler, unrecognizedEndpoint } from '../api/http/errors.ts';
+import { apiServerClasses, createApp } from '../api/http/app.ts';
 import { signingKeyFromSeed } from '../core/crypto/ed25519.ts';
 import { unknownToken } from '../errors.ts';
 import { createLogger } from '../logger.ts';
@@ -66,16 +64,10 @@ export interface InProcessApp {
   close(): Promise<void>;
 }
 
-/** Builds the app the way createApp does, lets `mount` register routes, and listens on 127.0.0.1:0. */
+/** Builds the client API's app with createApp, lets `mount` register routes, and listens on 127.0.0.1:0. */
 export async function listenApp(mount: (routes: ApiRouter) => void, opts: { maxJsonBodyBytes?: number } = {}): Promise<InProcessApp> {
-  const app = express();
-  app.set('query parser', 'simple');
-  const routes = new ApiRouter(opts.maxJsonBodyBytes ?? 1024 * 1024);
-  mount(routes);
-  app.use(routes.router);
-  app.use(unrecognizedEndpoint(routes));
-  app.use(errorHandler(createLogger('silent')));
-  const server = createServer(app);
+  const { app } = createApp({ log: createLogger('silent'), maxJsonBodyBytes: opts.maxJsonBodyBytes ?? 1024 * 1024, mount });
+  const server = createServer(apiServerClasses, app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {

@@ -8,10 +8,8 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import express from 'express';
-import { ApiRouter } from '../api/http/router.ts';
-import { errorHandler, unrecognizedEndpoint } from '../api/http/errors.ts';
 import { requireAuth, type TokenResolver } from '../api/http/auth.ts';
+import { apiServerClasses, createApp } from '../api/http/app.ts';
 import { unknownToken } from '../errors.ts';
 import { createLogger } from '../logger.ts';
 import { register } from '../api/client/push.ts';
@@ -96,14 +94,8 @@ async function world(t: { after(fn: () => unknown): void }, pusherRetry = { init
     },
   };
   const log = createLogger('silent');
-  const router = new ApiRouter(65536);
-  register(router, { auth: requireAuth(tokens), rules, pushers, notifications: counts });
-  const app = express();
-  app.set('query parser', 'simple');
-  app.use(router.router);
-  app.use(unrecognizedEndpoint(router));
-  app.use(errorHandler(log));
-  const server = await listen(createServer(app));
+  const { app } = createApp({ log, maxJsonBodyBytes: 65536, mount: (router) => register(router, { auth: requireAuth(tokens), rules, pushers, notifications: counts }) });
+  const server = await listen(createServer(apiServerClasses, app));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   t.after(async () => {
     pushers.stop();

@@ -28,7 +28,8 @@ export class ApiRequest extends IncomingMessage {}
 export class ApiResponse<R extends IncomingMessage = IncomingMessage> extends ServerResponse<R> {}
 Object.setPrototypeOf(ApiRequest.prototype, express.request);
 Object.setPrototypeOf(ApiResponse.prototype, express.response);
-(ApiResponse.prototype as unknown as Response).json = leanJson(express.response.json);
+const json = leanJson(express.response.json);
+(ApiResponse.prototype as unknown as Response).json = json;
 
 export const apiServerClasses = { IncomingMessage: ApiRequest, ServerResponse: ApiResponse } as const;
 
@@ -76,7 +77,7 @@ export function createApp(opts: AppOptions): { app: Express; routes: ApiRouter }
     }
   };
   Object.assign(app, { handle });
-  app.response.json = leanJson(express.response.json);
+  app.response.json = json;
   return { app, routes };
 }
 
@@ -90,11 +91,9 @@ export function createApp(opts: AppOptions): { app: Express; routes: ApiRouter }
  */
 function leanJson(expressJson: Response['json']): Response['json'] {
   return function json(this: Response, value: unknown): Response {
-    const text: string | undefined = JSON.stringify(value);
     const { headers, method } = this.req;
     const status = this.statusCode;
-    if (
-      text === undefined ||
+    const unusual =
       this.hasHeader('Content-Type') ||
       this.hasHeader('ETag') ||
       this.hasHeader('Transfer-Encoding') ||
@@ -102,10 +101,9 @@ function leanJson(expressJson: Response['json']): Response['json'] {
       headers['if-modified-since'] !== undefined ||
       status === 204 ||
       status === 205 ||
-      status === 304
-    ) {
-      return expressJson.call(this, value);
-    }
+      status === 304;
+    const text: string | undefined = unusual ? undefined : JSON.stringify(value);
+    if (text === undefined) return expressJson.call(this, value);
     this.setHeader('Content-Type', 'application/json; charset=utf-8');
     this.setHeader('Content-Length', Buffer.byteLength(text));
     if (method === 'HEAD') this.end();

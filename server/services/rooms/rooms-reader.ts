@@ -55,7 +55,7 @@ interface MemberList {
   /** The member event ids it was read from: an event id names its content (redaction keeps the
    * membership), so equal ids mean equal memberships, whatever state group they came from. Only
    * the order, which picks the heroes, could go stale: an outlier backfilled later moves. */
-  key: string;
+  ids: string[];
   members: { userId: string; membership: unknown }[];
 }
 
@@ -161,13 +161,12 @@ export class SqlRoomsReader implements RoomsReader {
   private memberList(roomId: string, upTo: number): MemberList['members'] {
     const memberIds: string[] = [];
     for (const [k, id] of this.stateIdsAt(roomId, upTo)) if (parseStateMapKey(k)[0] === 'm.room.member') memberIds.push(id);
-    const key = memberIds.join(' ');
     const kept = this.memberLists.get(roomId);
-    if (kept?.key === key) return kept.members;
+    if (kept && kept.ids.length === memberIds.length && kept.ids.every((id, i) => id === memberIds[i])) return kept.members;
     const recs = [...this.deps.store.getEvents(memberIds, { outliers: true }).values()].sort((a, b) => a.position - b.position);
     const members = recs.map((r) => ({ userId: r.pdu.state_key!, membership: r.pdu.content.membership }));
     if (this.memberLists.size >= MAX_MEMBER_LISTS) this.memberLists.clear();
-    this.memberLists.set(roomId, { key, members });
+    this.memberLists.set(roomId, { ids: memberIds, members });
     return members;
   }
 

@@ -15,6 +15,15 @@ export const MAX_PROFILE_BYTES = 64 * 1024;
 /** Synapse's limit, which clients expect. */
 export const MAX_DISPLAYNAME_LENGTH = 256;
 
+/** A member event's displayname and avatar_url: what the user has set (an empty name stays empty). */
+export function memberProfileFrom(store: Pick<SyncDataStore, 'getProfile'>, userId: string): { displayname?: string; avatar_url?: string } {
+  const p = store.getProfile(userId);
+  const out: { displayname?: string; avatar_url?: string } = {};
+  if (p?.displayname != null) out.displayname = p.displayname;
+  if (p?.avatar_url != null) out.avatar_url = p.avatar_url;
+  return out;
+}
+
 export interface ProfileDeps {
   store: Pick<SyncDataStore, 'getProfile' | 'setProfileField'>;
   isLocalUser(userId: string): boolean;
@@ -126,12 +135,6 @@ export function createProfileService(deps: ProfileDeps): ProfileService {
       await write(userId, key, undefined);
     },
 
-    memberProfile(userId) {
-      const p = deps.store.getProfile(userId);
-      const out: { displayname?: string; avatar_url?: string } = {};
-      if (p?.displayname) out.displayname = p.displayname;
-      if (p?.avatar_url) out.avatar_url = p.avatar_url;
-      return out;
-    },
+    memberProfile: (userId) => memberProfileFrom(deps.store, userId),
   };
 }

@@ -38,8 +38,9 @@ interface DeviceKeyCounts {
 const MAX_REMEMBERED_DEVICES = 10_000;
 
 /** Per database, so that every store over it (services are rebuilt when setup names the server)
- * sees what another wrote. Every write to the two key tables is in this file and forgets the
- * device it touched, inside its transaction. */
+ * sees what another wrote. Every write the running server makes to the two key tables is in this
+ * file and forgets the device it touched, inside its transaction (a restore clears them in a
+ * staged database that no store is built over). */
 const keyCountsByDatabase = new WeakMap<Database, Map<string, DeviceKeyCounts>>();
 
 const deviceKey = (userId: string, deviceId: string): string => `${userId}\u0000${deviceId}`;

@@ -123,10 +123,6 @@ export function createSqlJsSearch(db: Database): SearchStore {
       await db.write((w) => deleteSearchEntriesOf(w, 'events.event_id = ?', [eventId]));
     },
 
-    async removeRoom(roomId: string) {
-      await db.write((w) => deleteSearchEntriesOf(w, 'events.room_id = ?', [roomId]));
-    },
-
     search(q: SearchQuery): SearchPage {
       const match = ftsMatchExpression(q.terms);
       if (match === null || q.roomIds.length === 0 || q.keys.length === 0 || q.limit <= 0 || q.senders?.length === 0) {

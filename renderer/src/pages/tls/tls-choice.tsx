@@ -181,7 +181,7 @@ export function TlsModeFields(props: {
     const f = e.target.files?.[0];
     if (f) void f.text().then((text) => update({ [key]: text }));
   };
-  const providers = (['desec', 'duckdns', 'hook'] as const).filter((p) => p !== 'hook' || props.hookAvailable !== false);
+  const providers = (Object.keys(PROVIDER_LABEL) as DnsProviderName[]).filter((p) => p !== 'hook' || props.hookAvailable !== false);
   switch (d.mode) {
     case 'none':
       return (

@@ -15,7 +15,8 @@ export interface LogsApiDeps {
   log: Pick<Logger, 'recent'>;
 }
 
-const SEVERITY: Record<LogLevelName, number> = { debug: 0, info: 1, warn: 2, error: 3 };
+/** Levels are listed from least to most severe. */
+const severity = (level: LogLevelName): number => LOG_LEVEL_NAMES.indexOf(level);
 
 const query = z.object({
   level: z.enum(LOG_LEVEL_NAMES).default('debug'),
@@ -29,12 +30,12 @@ export function register(r: ApiRouter, deps: LogsApiDeps, tokens: TokenResolver)
     (req, res) => {
       const { level, q, limit } = parseQuery(query, req.query);
       const all = deps.log.recent();
-      const min = SEVERITY[level];
+      const min = severity(level);
       const needle = q?.trim().toLowerCase();
       const matching: LogRecord[] = [];
       for (let i = all.length - 1; i >= 0; i--) {
         const rec = all[i]!;
-        if (SEVERITY[rec.level] < min) continue;
+        if (severity(rec.level) < min) continue;
         if (needle && !`${rec.msg} ${rec.fields ? JSON.stringify(rec.fields) : ''}`.toLowerCase().includes(needle)) continue;
         matching.push(rec);
       }
